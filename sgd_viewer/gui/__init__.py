@@ -1,0 +1,1 @@
+"""Everything Qt: the main window, its views, controls and the trainer worker."""
