@@ -1,0 +1,208 @@
+"""Steps as data: the :class:`StepBatch` a trainer returns and the bounded
+:class:`History` that the GUI and the CLI keep of a run.
+
+numpy/stdlib only: no torch, no Qt. Safe to pass between threads (batches are
+immutable; a History belongs to the one thread that appends to it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+#: Columns every batch and history carries, in CSV order.
+COLUMNS = ("step", "epoch", "a", "b", "loss", "batch_loss", "grad_a", "grad_b")
+_INT_COLUMNS = ("step", "epoch")
+
+
+@dataclass(frozen=True)
+class StepBatch:
+    """Consecutive steps of one run, as numpy arrays of equal length.
+
+    Row ``i`` describes the state after step ``step[i]``: the parameters ``a``,
+    ``b`` and the full-data ``loss`` there, plus the ``batch_loss`` and gradient
+    ``(grad_a, grad_b)`` that the optimizer used to get there (the mini-batch
+    ones when batches are smaller than the data).
+
+    ``status`` is ``"ok"`` or ``"diverged"``; a diverged batch ends at the last
+    finite step and ``diverged_step`` names the step that blew up.
+    """
+
+    step: np.ndarray
+    epoch: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    loss: np.ndarray
+    batch_loss: np.ndarray
+    grad_a: np.ndarray
+    grad_b: np.ndarray
+    status: str = "ok"
+    message: str = ""
+    diverged_step: int | None = None
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, list], **extra) -> StepBatch:
+        """Build from per-column Python lists (the trainer's inner loop)."""
+        arrays = {
+            name: np.asarray(
+                rows[name], dtype=np.int64 if name in _INT_COLUMNS else np.float64
+            )
+            for name in COLUMNS
+        }
+        return cls(**arrays, **extra)
+
+    @classmethod
+    def empty(cls, **extra) -> StepBatch:
+        return cls.from_rows({name: [] for name in COLUMNS}, **extra)
+
+    @classmethod
+    def concatenate(cls, batches: list[StepBatch]) -> StepBatch:
+        """One batch of all rows; status and message from the last batch."""
+        if not batches:
+            return cls.empty()
+        last = batches[-1]
+        arrays = {
+            name: np.concatenate([getattr(b, name) for b in batches])
+            for name in COLUMNS
+        }
+        return cls(
+            **arrays,
+            status=last.status,
+            message=last.message,
+            diverged_step=last.diverged_step,
+        )
+
+
+class History:
+    """The record of a run, bounded in memory.
+
+    Every step is kept until ``capacity`` rows are stored; after that the record
+    thins itself by half (keeping every other row) and from then on stores every
+    ``stride``-th step, so memory stays under ``capacity`` rows however long the
+    run. The latest step is always available exactly through :meth:`last`.
+
+    Parameters
+    ----------
+    capacity
+        Most rows held. At the default 2**20 (1,048,576) rows of 48 bytes the
+        arrays never exceed 50 MiB (see README, "Memory").
+    """
+
+    _DTYPES: ClassVar[dict[str, type]] = {
+        "step": np.int64,
+        "epoch": np.int32,
+        "a": np.float64,
+        "b": np.float64,
+        "loss": np.float64,
+        "batch_loss": np.float32,
+        "grad_a": np.float32,
+        "grad_b": np.float32,
+    }
+
+    def __init__(self, capacity: int = 2**20, initial: int = 4096) -> None:
+        if capacity < 4:
+            raise ValueError("capacity must be at least 4")
+        self.capacity = int(capacity)
+        self._initial = min(int(initial), self.capacity)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every step."""
+        self._size = 0
+        self.stride = 1
+        self._arrays = {
+            name: np.empty(self._initial, dtype=dtype)
+            for name, dtype in self._DTYPES.items()
+        }
+        self._last: dict[str, float] | None = None
+        self._total = 0
+
+    def __len__(self) -> int:
+        """Rows held (at most ``capacity``), the latest step included."""
+        return self._size + (1 if self._last_is_extra() else 0)
+
+    @property
+    def steps_seen(self) -> int:
+        """How many steps were appended since the last clear."""
+        return self._total
+
+    def append(self, batch: StepBatch) -> None:
+        """Record the rows of ``batch``, thinning as needed."""
+        count = len(batch)
+        if count == 0:
+            return
+        self._total += count
+        self._last = {name: getattr(batch, name)[-1] for name in COLUMNS}
+        rows = np.arange(count)
+        if self.stride > 1:
+            rows = rows[batch.step % self.stride == 0]
+        while rows.size:
+            room = self.capacity - self._size
+            if room == 0:
+                self._thin()
+                rows = rows[batch.step[rows] % self.stride == 0]
+                continue
+            take = rows[:room]
+            self._store(batch, take)
+            rows = rows[room:]
+
+    def _store(self, batch: StepBatch, rows: np.ndarray) -> None:
+        end = self._size + rows.size
+        if end > self._arrays["step"].shape[0]:
+            new_len = min(self.capacity, max(end, 2 * self._arrays["step"].shape[0]))
+            for name, array in self._arrays.items():
+                grown = np.empty(new_len, dtype=array.dtype)
+                grown[: self._size] = array[: self._size]
+                self._arrays[name] = grown
+        for name, array in self._arrays.items():
+            array[self._size : end] = getattr(batch, name)[rows]
+        self._size = end
+
+    def _thin(self) -> None:
+        self.stride *= 2
+        keep = np.flatnonzero(self._arrays["step"][: self._size] % self.stride == 0)
+        for array in self._arrays.values():
+            array[: keep.size] = array[keep]
+        self._size = keep.size
+
+    def _last_is_extra(self) -> bool:
+        return self._last is not None and (
+            self._size == 0
+            or self._arrays["step"][self._size - 1] != self._last["step"]
+        )
+
+    def column(self, name: str) -> np.ndarray:
+        """All held values of one column (a copy-free view when possible)."""
+        held = self._arrays[name][: self._size]
+        if self._last_is_extra():
+            return np.append(held, self._last[name])
+        return held
+
+    def last(self) -> dict[str, float] | None:
+        """The latest step's row, exactly, or ``None`` before any step."""
+        return None if self._last is None else dict(self._last)
+
+    def display_indices(self, max_points: int = 5000) -> np.ndarray:
+        """Row indices of an evenly thinned view that always ends at the last row."""
+        return display_indices(len(self), max_points)
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (their allocated capacity)."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+
+def display_indices(length: int, max_points: int = 5000) -> np.ndarray:
+    """At most ``max_points`` evenly spaced indices into ``length`` rows,
+    always including the first and the last."""
+    if length <= max_points:
+        return np.arange(length)
+    return np.unique(np.linspace(0, length - 1, max_points).round().astype(np.int64))

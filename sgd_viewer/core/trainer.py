@@ -1,0 +1,302 @@
+"""The trainer: gradient descent on ``y = a·x + b`` with torch autograd and
+``torch.optim``.
+
+Owns the torch tensors ``a`` and ``b``, the optimizer and the mini-batch order.
+:meth:`Trainer.step` runs ``k`` steps and returns them as one numpy
+:class:`~sgd_viewer.core.history.StepBatch`; no tensor ever leaves this module,
+and neither does a NaN or an infinity: a blow-up stops the batch at the last
+finite step with status ``diverged``.
+
+Imports torch (so the GUI imports this module only in its worker thread) but
+never Qt.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from sgd_viewer.core.config import TrainingConfig, needs_reset
+from sgd_viewer.core.data import Dataset
+from sgd_viewer.core.history import COLUMNS, StepBatch
+from sgd_viewer.core.optimizers import get_optimizer
+from sgd_viewer.core.problem import Problem
+
+#: A run counts as diverged once its loss exceeds this multiple of the largest of
+#: the loss at the start, at the origin and at the optimum (or is not finite).
+EXPLOSION_FACTOR = 1e8
+
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class Trainer:
+    """Fits ``y = a·x + b`` to one dataset, one step at a time.
+
+    Parameters
+    ----------
+    data
+        The points to fit.
+    config
+        Optimizer and settings; change later with :meth:`configure`.
+    start
+        The initial guess ``(a0, b0)``; change later with :meth:`reset`.
+    """
+
+    def __init__(
+        self,
+        data: Dataset,
+        config: TrainingConfig | None = None,
+        start: tuple[float, float] = (-1.0, 1.0),
+    ) -> None:
+        self.config = config or TrainingConfig()
+        self._check_device(self.config.device)
+        self.start = (float(start[0]), float(start[1]))
+        self._set_data(data)
+        self.reset()
+
+    # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _check_device(device: str) -> None:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' asked for, but CUDA is not available here")
+
+    def _set_data(self, data: Dataset) -> None:
+        self.data = data
+        self.problem = Problem.from_data(data.x, data.y)
+        self._point_tensors: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def set_data(self, data: Dataset) -> None:
+        """Fit new data: the run starts again from the current start."""
+        self._set_data(data)
+        self.reset()
+
+    def configure(self, config: TrainingConfig) -> bool:
+        """Apply new settings; returns whether the run had to start again.
+
+        Learning rate, hyperparameters and batch size apply from the next step
+        on; anything else (see ``config.needs_reset``) resets the run.
+        """
+        old, self.config = self.config, config
+        if needs_reset(old, config):
+            self._check_device(config.device)
+            self._point_tensors = None
+            self.reset()
+            return True
+        spec = get_optimizer(config.optimizer)
+        for group in self.optimizer.param_groups:
+            group["lr"] = config.lr
+            group.update(spec.torch_kwargs(config.hyperparameters))
+        if old.effective_batch_size(self.problem.n) != config.effective_batch_size(
+            self.problem.n
+        ):
+            self._new_epoch_order()
+        return False
+
+    def reset(self, a0: float | None = None, b0: float | None = None) -> None:
+        """Back to step 0 at ``(a0, b0)`` (default: the current start)."""
+        if a0 is not None and b0 is not None:
+            self.start = (float(a0), float(b0))
+        if not all(math.isfinite(v) for v in self.start):
+            raise ValueError(f"start must be finite numbers, got {self.start}")
+        cfg = self.config
+        dtype = _TORCH_DTYPES[cfg.dtype]
+        self.a = torch.tensor(self.start[0], dtype=dtype, device=cfg.device)
+        self.b = torch.tensor(self.start[1], dtype=dtype, device=cfg.device)
+        self.a.requires_grad_(True)
+        self.b.requires_grad_(True)
+        self._prepare_closed_form(dtype, cfg.device)
+        spec = get_optimizer(cfg.optimizer)
+        self.optimizer = spec.build([self.a, self.b], cfg.lr, cfg.hyperparameters)
+        self._needs_closure = spec.needs_closure
+        self.step_count = 0
+        self.epoch = 0
+        self._last_good = self.start
+        self.status = "ready"
+        self.message = ""
+        self._shuffler = np.random.default_rng(cfg.seed)
+        self._new_epoch_order()
+        problem = self.problem
+        self._loss_limit = EXPLOSION_FACTOR * max(
+            problem.loss(*self.start, cfg.reduction),
+            problem.loss(0.0, 0.0, cfg.reduction),
+            problem.loss_opt(cfg.reduction),
+            1e-300,
+        )
+
+    def _new_epoch_order(self) -> None:
+        self._batch_position = 0
+        batch = self.config.effective_batch_size(self.problem.n)
+        self._order = (
+            None
+            if batch is None
+            else torch.from_numpy(self._shuffler.permutation(self.problem.n)).to(
+                self.config.device
+            )
+        )
+
+    def _points(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The data as tensors, made on first use (n = 1e7 costs 160 MB)."""
+        if self._point_tensors is None:
+            dtype = _TORCH_DTYPES[self.config.dtype]
+            device = self.config.device
+            self._point_tensors = (
+                torch.tensor(self.data.x, dtype=dtype, device=device),
+                torch.tensor(self.data.y, dtype=dtype, device=device),
+            )
+        return self._point_tensors
+
+    # ---------------------------------------------------------------- losses
+    def _prepare_closed_form(self, dtype: torch.dtype, device: str) -> None:
+        """Tensors for the closed-form loss ``|W·(a, b) − c|² + R``.
+
+        ``W = [[√Cxx, 0], [x̄, 1]]`` factors the Hessian (``H = 2·WᵀW``) and
+        ``c = W·(a*, b*)``: the two residuals are ``√Cxx·(a − a*)`` and
+        ``a·x̄ + b − ȳ``, the centred form of DESIGN.md §4. Three autograd nodes
+        (stack, addmv, dot) instead of ten make a step as cheap as the lesson's
+        per-point loop at n = 50; the constant R is added outside the graph.
+        For the sum reduction W and c carry a factor √n.
+        """
+        p = self.problem
+        root = math.sqrt(p.scale(self.config.reduction))
+        sqrt_cxx = math.sqrt(p.cxx)
+        weights = [[root * sqrt_cxx, 0.0], [root * p.x_mean, root]]
+        target = [root * sqrt_cxx * p.a_opt, root * p.y_mean]
+        self._weights = torch.tensor(weights, dtype=dtype, device=device)
+        self._negative_target = -torch.tensor(target, dtype=dtype, device=device)
+        self._loss_offset = p.loss_opt(self.config.reduction)
+
+    def _closed_form_loss(self) -> torch.Tensor:
+        """Full-data loss less its constant R: O(1) in n."""
+        residuals = torch.addmv(
+            self._negative_target, self._weights, torch.stack((self.a, self.b))
+        )
+        return residuals.dot(residuals)
+
+    def _per_point_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The lesson's loss: squared errors of every point, summed or averaged."""
+        squared = (x.mul(self.a) + self.b - y).pow(2)
+        return squared.sum() if self.config.reduction == "sum" else squared.mean()
+
+    def _loss_function(self) -> Callable[[], torch.Tensor]:
+        """The loss for the next step (drawing the next mini-batch if batched)."""
+        batch = self.config.effective_batch_size(self.problem.n)
+        if batch is None:
+            if self.config.loss_form == "closed":
+                return self._closed_form_loss
+            x, y = self._points()
+            return lambda: self._per_point_loss(x, y)
+        if self._batch_position >= self.problem.n:
+            self.epoch += 1
+            self._new_epoch_order()
+        assert self._order is not None
+        indices = self._order[self._batch_position : self._batch_position + batch]
+        self._batch_position += batch
+        x, y = self._points()
+        xb, yb = x[indices], y[indices]
+        return lambda: self._per_point_loss(xb, yb)
+
+    # ------------------------------------------------------------------ steps
+    def step(self, count: int = 1) -> StepBatch:
+        """Run ``count`` optimizer steps and return them.
+
+        After a divergence no further steps run (an empty batch with status
+        ``diverged`` comes back) until :meth:`reset`.
+        """
+        if self.status == "diverged":
+            return StepBatch.empty(status="diverged", message=self.message)
+        rows: dict[str, list] = {name: [] for name in COLUMNS}
+        a, b, optimizer = self.a, self.b, self.optimizer
+        problem, reduction = self.problem, self.config.reduction
+        full_batch = self.config.effective_batch_size(problem.n) is None
+        closed_form = full_batch and self.config.loss_form == "closed"
+        loss_offset = self._loss_offset if closed_form else 0.0
+        scale = problem.scale(reduction)
+        a_opt, x_mean, y_mean = problem.a_opt, problem.x_mean, problem.y_mean
+        cxx, loss_opt = problem.cxx, problem.loss_opt(reduction)
+        closure_needed = self._needs_closure
+        diverged_step = None
+        blown_loss = float("nan")
+        for _ in range(count):
+            loss_fn = self._loss_function()
+            if closure_needed:
+
+                def closure(loss_fn=loss_fn) -> torch.Tensor:
+                    optimizer.zero_grad()
+                    value = loss_fn()
+                    value.backward()
+                    return value
+
+                batch_loss = float(optimizer.step(closure)) + loss_offset
+            else:
+                optimizer.zero_grad()
+                value = loss_fn()
+                value.backward()
+                optimizer.step()
+                batch_loss = value.item() + loss_offset
+            a_now, b_now = a.item(), b.item()
+            # Problem.loss inlined on floats: numpy scalars would cost 5 µs a step.
+            slope_error = a_now - a_opt
+            centre_error = a_now * x_mean + b_now - y_mean
+            loss_now = (
+                cxx * slope_error * slope_error + centre_error * centre_error
+            ) * scale + loss_opt
+            step_number = self.step_count + 1
+            if not (
+                math.isfinite(a_now)
+                and math.isfinite(b_now)
+                and math.isfinite(batch_loss)
+                and loss_now <= self._loss_limit
+            ):
+                diverged_step = step_number
+                blown_loss = loss_now
+                break
+            self.step_count = step_number
+            if full_batch:
+                self.epoch = step_number
+            rows["step"].append(step_number)
+            rows["epoch"].append(self.epoch)
+            rows["a"].append(a_now)
+            rows["b"].append(b_now)
+            rows["loss"].append(loss_now)
+            rows["batch_loss"].append(batch_loss)
+            rows["grad_a"].append(a.grad.item())
+            rows["grad_b"].append(b.grad.item())
+        if rows["a"]:
+            self._last_good = (rows["a"][-1], rows["b"][-1])
+        if diverged_step is None:
+            self.status = "running"
+            return StepBatch.from_rows(rows)
+        self._restore_last_good()
+        self.status = "diverged"
+        self.message = self.divergence_message(diverged_step, blown_loss)
+        return StepBatch.from_rows(
+            rows, status="diverged", message=self.message, diverged_step=diverged_step
+        )
+
+    def _restore_last_good(self) -> None:
+        """Put a and b back at the last finite step, so nothing non-finite shows."""
+        with torch.no_grad():
+            self.a.fill_(self._last_good[0])
+            self.b.fill_(self._last_good[1])
+
+    def divergence_message(self, step: int, loss: float) -> str:
+        """One sentence naming the step, the learning rate and the stable limit."""
+        lr_max = self.problem.lr_max(self.config.reduction)
+        what = (
+            f"the loss reached {loss:.3g}"
+            if math.isfinite(loss)
+            else "the loss overflowed to infinity"
+        )
+        return (
+            f"Diverged at step {step}: {what} with lr = {self.config.lr:g}; "
+            f"full-batch descent is stable only for lr < lr_max = 2/λmax = "
+            f"{lr_max:.4g}. Lower the learning rate and reset."
+        )
+
+    @property
+    def parameters(self) -> tuple[float, float]:
+        """The current ``(a, b)`` as Python floats."""
+        return self.a.item(), self.b.item()
