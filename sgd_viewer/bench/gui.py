@@ -1,0 +1,383 @@
+"""Window benchmarks of ``sgd-viewer bench``: ``gui_run`` and ``startup``.
+
+Owns the measurements that need Qt, each in a fresh Python process on the
+offscreen platform, so that neither the bench's own imports (torch, the 1e7
+datasets of the engine bench) nor a ``QApplication`` of the caller (pytest-qt)
+colour them:
+
+- ``startup``: from process launch to the first paint of the main window, against
+  a process showing a bare window of two pyqtgraph plots; the child prints a
+  marker from an event filter on its first ``QEvent.Paint``.
+- ``gui_run``: the window at n = 1e5 running flat out for 3 s: steps/s, painted
+  frames/s of the plots, and the lateness of a 10 ms ``QTimer`` heartbeat,
+  against the headless trainer's steps/s measured in the same child.
+
+Imports Qt only inside the child functions (``*_child``), which the parent runs
+with ``python -c``; the parent side needs neither Qt nor torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from sgd_viewer.bench.engine import Settings, median, row, run_child
+
+MARKER = "BENCH-FIRST-PAINT"
+WINDOW_SIZE = (1400, 900)
+GUI_N = 100_000
+RUN_SECONDS = 3.0
+HEARTBEAT_MS = 10
+PLOT_NAMES = ("fitPlot", "surfacePlot", "lossPlot")
+WINDOW_MISSING = "window not available"
+
+
+def child_env() -> dict[str, str]:
+    """The offscreen platform for every child, as the issue measures it."""
+    return dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYQTGRAPH_QT_LIB="PySide6",
+        PYTHONUNBUFFERED="1",
+    )
+
+
+def window_available() -> bool:
+    """Whether ``sgd_viewer.gui.create_main_window`` exists yet (no Qt import)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sgd_viewer.gui.main_window")
+    if spec is None:
+        return False
+    try:
+        code = run_child(
+            "import sgd_viewer.gui as g; print(hasattr(g, 'create_main_window'))",
+            timeout=60,
+            env=child_env(),
+        )
+    except (RuntimeError, subprocess.TimeoutExpired):
+        return False
+    return code.strip().endswith("True")
+
+
+# ------------------------------------------------------------------ children
+def _first_paint_filter(window):
+    """An event filter that prints ``MARKER`` at the first paint of ``window``
+    (or any widget in it) and then closes the window."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen = False
+
+        def eventFilter(self, watched, event) -> bool:
+            if (
+                not self.seen
+                and event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget)
+                and watched.window() is window
+            ):
+                self.seen = True
+                print(MARKER, flush=True)
+                QTimer.singleShot(0, window.close)
+                QTimer.singleShot(0, QApplication.instance().quit)
+            return False
+
+    return FirstPaint()
+
+
+def startup_child(kind: str) -> None:
+    """Show a window and exit after its first paint: ``app`` (the main window)
+    or ``bare`` (two pyqtgraph plots side by side in a QMainWindow)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if kind == "app":
+        from sgd_viewer.gui import create_main_window
+
+        window = create_main_window()
+    else:
+        import pyqtgraph as pg
+        from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QWidget
+
+        window = QMainWindow()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(pg.PlotWidget())
+        layout.addWidget(pg.PlotWidget())
+        window.setCentralWidget(central)
+    watcher = _first_paint_filter(window)
+    app.installEventFilter(watcher)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    app.exec()
+    app.removeEventFilter(watcher)
+
+
+def _wait(app, condition, timeout_s: float) -> bool:
+    """Process events until ``condition()`` holds (polling, never spinning)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+    return True
+
+
+def _snapshot(window) -> dict[str, Any]:
+    return dict(window.snapshot())
+
+
+def _ready(window) -> bool:
+    """Whether the window's engine has loaded (torch imported, trainer built)."""
+    for name in ("is_ready", "ready", "engine_ready"):
+        attribute = getattr(window, name, None)
+        if isinstance(attribute, bool):
+            return attribute
+        if callable(attribute) and not hasattr(attribute, "connect"):
+            return bool(attribute())
+    snap = _snapshot(window)
+    if "ready" in snap:
+        return bool(snap["ready"])
+    from PySide6.QtWidgets import QAbstractButton
+
+    button = window.findChild(QAbstractButton, "runButton")
+    return button is not None and button.isEnabled()
+
+
+def _set_flat_out(window) -> None:
+    """Steps per second at the spin box's maximum (or its 'as fast as possible')."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    spin = window.findChild(QAbstractSpinBox, "stepsPerSecondSpin")
+    if spin is None:
+        return
+    spin.setValue(spin.maximum())
+
+
+def _plot_viewports(window) -> dict[str, Any]:
+    from PySide6.QtWidgets import QGraphicsView, QWidget
+
+    viewports = {}
+    for name in PLOT_NAMES:
+        widget = window.findChild(QWidget, name)
+        if widget is None:
+            continue
+        if not isinstance(widget, QGraphicsView):
+            widget = widget.findChild(QGraphicsView) or widget
+        viewports[name] = (
+            widget.viewport() if isinstance(widget, QGraphicsView) else widget
+        )
+    return viewports
+
+
+def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
+    """The window at ``n`` points running flat out for ``seconds``; prints JSON."""
+    import numpy as np
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtWidgets import QAbstractButton, QApplication
+
+    from sgd_viewer.core.data import generate
+    from sgd_viewer.gui import create_main_window
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    data = generate(n)
+    window = create_main_window(data=data)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    if not _wait(app, lambda: _ready(window), 60):
+        raise RuntimeError("the window's engine did not become ready in 60 s")
+    _set_flat_out(window)
+
+    class PaintCounter(QObject):
+        def __init__(self, names: dict[Any, str]) -> None:
+            super().__init__()
+            self.names = names
+            self.counts = dict.fromkeys(names.values(), 0)
+            self.counting = False
+
+        def eventFilter(self, watched, event) -> bool:
+            if self.counting and event.type() == QEvent.Type.Paint:
+                name = self.names.get(watched)
+                if name is not None:
+                    self.counts[name] += 1
+            return False
+
+    viewports = _plot_viewports(window)
+    counter = PaintCounter({v: k for k, v in viewports.items()})
+    for viewport in viewports.values():
+        viewport.installEventFilter(counter)
+
+    beats: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+
+    run_button = window.findChild(QAbstractButton, "runButton")
+    if run_button is None:
+        raise RuntimeError("no runButton in the window")
+    run_button.click()
+    # Let the run get going (first chunks, chunk size adapting) before timing.
+    _wait(app, lambda: _snapshot(window).get("running", True), 10)
+    warm_end = time.perf_counter() + 0.3
+    _wait(app, lambda: time.perf_counter() >= warm_end, 5)
+
+    step0, t0 = int(_snapshot(window)["step"]), time.perf_counter()
+    counter.counting = True
+    heartbeat.start()
+    end = t0 + seconds
+    _wait(app, lambda: time.perf_counter() >= end, seconds + 5)
+    step1, t1 = int(_snapshot(window)["step"]), time.perf_counter()
+    counter.counting = False
+    heartbeat.stop()
+    last = _snapshot(window)
+    config = getattr(window, "config", None)
+    window.close()
+    _wait(app, lambda: not window.isVisible(), 10)
+
+    intervals = np.diff(np.asarray(beats)) * 1e3
+    lateness = np.maximum(intervals - HEARTBEAT_MS, 0.0)
+    elapsed = t1 - t0
+    counts = counter.counts
+    result: dict[str, Any] = {
+        "steps_per_s": (step1 - step0) / elapsed,
+        "frames": counts,
+        "frames_per_s": {k: v / elapsed for k, v in counts.items()},
+        "lateness_p50_ms": float(np.percentile(lateness, 50)) if beats else None,
+        "lateness_p99_ms": float(np.percentile(lateness, 99)) if beats else None,
+        "lateness_max_ms": float(lateness.max()) if lateness.size else None,
+        "heartbeats": len(beats),
+        "seconds": elapsed,
+        "status": str(last.get("status", "")),
+    }
+    result["headless_steps_per_s"] = _headless(data, config, headless_budget_s)
+    print(json.dumps(result), flush=True)
+
+
+def _headless(data, config, budget_s: float) -> list[float]:
+    """The app's trainer on the window's data and settings, in this thread."""
+    import torch
+
+    from sgd_viewer.bench.engine import START, steps_per_second
+    from sgd_viewer.core.config import TrainingConfig
+    from sgd_viewer.core.trainer import Trainer
+
+    torch.set_num_threads(1)
+    if not isinstance(config, TrainingConfig):
+        config = TrainingConfig()
+    trainer = Trainer(data, config, START)
+    return [steps_per_second(trainer.step, budget_s) for _ in range(3)]
+
+
+# -------------------------------------------------------------------- parent
+def _time_to_marker(kind: str, timeout_s: float = 60) -> float:
+    """Seconds from launching a fresh process to its first-paint marker."""
+    code = f"from sgd_viewer.bench.gui import startup_child; startup_child({kind!r})"
+    start = time.perf_counter()
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    ) as child:
+        seen = None
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.strip() == MARKER:
+                seen = time.perf_counter() - start
+                break
+        try:
+            _, err = child.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            _, err = child.communicate()
+        if seen is None:
+            tail = " | ".join((err or "").strip().splitlines()[-5:])
+            raise RuntimeError(
+                f"{kind} window never painted (exit {child.returncode}): {tail}"
+            )
+    return seen
+
+
+def _missing(label: str, unit: str, target: str) -> list[dict[str, Any]]:
+    return [row(label, unit, None, None, target, None, note=WINDOW_MISSING)]
+
+
+def startup(settings: Settings) -> list[dict[str, Any]]:
+    """Fresh process to the main window's first paint vs a bare two-plot window."""
+    label, target = "process launch to first paint", "≤ 1.5×"
+    if not window_available():
+        return _missing(label, "s", target)
+    repeats = max(3, settings.repeats + 1) if settings.quick else 5
+    _time_to_marker("bare")  # warm the disk cache for both: imports are shared
+    _time_to_marker("app")
+    app_s: list[float] = []
+    bare_s: list[float] = []
+    for i in range(repeats):
+        order = ("app", "bare") if i % 2 == 0 else ("bare", "app")
+        for kind in order:
+            (app_s if kind == "app" else bare_s).append(_time_to_marker(kind))
+    value, baseline = median(app_s), median(bare_s)
+    return [
+        row(
+            label,
+            "s",
+            value,
+            baseline,
+            target,
+            value / baseline <= 1.5,
+            repeats=repeats,
+            app_s=app_s,
+            bare_s=bare_s,
+        )
+    ]
+
+
+def gui_run(settings: Settings) -> list[dict[str, Any]]:
+    """The window running flat out vs the headless trainer's steps/s."""
+    label = f"window n=1e5, {RUN_SECONDS:.0f} s flat out"
+    target = "≥ 0.6× headless, ≥ 50 frames/s, p99 ≤ 30 ms"
+    if not window_available():
+        return _missing(label, "steps/s", target)
+    code = (
+        "from sgd_viewer.bench.gui import gui_run_child; "
+        f"gui_run_child({GUI_N}, {RUN_SECONDS}, {settings.budget_s * 2})"
+    )
+    lines = run_child(code, timeout=180, env=child_env()).strip().splitlines()
+    result = json.loads(lines[-1])
+    value = result["steps_per_s"]
+    baseline = median(result["headless_steps_per_s"])
+    per_plot = result["frames_per_s"]
+    frames = min(per_plot.values()) if per_plot else 0.0
+    p50, p99 = result["lateness_p50_ms"], result["lateness_p99_ms"]
+    met = value / baseline >= 0.6 and frames >= 50 and p99 is not None and p99 <= 30
+    return [
+        row(
+            label,
+            "steps/s",
+            value,
+            baseline,
+            target,
+            met,
+            headless_ratio=value / baseline,
+            frames_per_s=frames,
+            frames_per_s_by_plot=per_plot,
+            lateness_p50_ms=p50,
+            lateness_p99_ms=p99,
+            lateness_max_ms=result["lateness_max_ms"],
+            heartbeats=result["heartbeats"],
+            status=result["status"],
+        )
+    ]
