@@ -46,22 +46,32 @@ def child_env() -> dict[str, str]:
     )
 
 
+def window_factory():
+    """``sgd_viewer.gui.create_main_window``, or the ``MainWindow`` class itself
+    where the package does not export the factory (same arguments)."""
+    try:
+        from sgd_viewer.gui import create_main_window
+    except ImportError:
+        from sgd_viewer.gui.main_window import MainWindow as create_main_window
+    return create_main_window
+
+
 def window_available() -> bool:
-    """Whether ``sgd_viewer.gui.create_main_window`` exists yet (no Qt import)."""
+    """Whether the main window can be imported (checked in a child process, so
+    the bench itself never imports Qt widgets)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("sgd_viewer.gui.main_window")
-    if spec is None:
+    if importlib.util.find_spec("sgd_viewer.gui.main_window") is None:
         return False
     try:
-        code = run_child(
-            "import sgd_viewer.gui as g; print(hasattr(g, 'create_main_window'))",
+        run_child(
+            "from sgd_viewer.bench.gui import window_factory; window_factory()",
             timeout=60,
             env=child_env(),
         )
     except (RuntimeError, subprocess.TimeoutExpired):
         return False
-    return code.strip().endswith("True")
+    return True
 
 
 # ------------------------------------------------------------------ children
@@ -99,9 +109,7 @@ def startup_child(kind: str) -> None:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     if kind == "app":
-        from sgd_viewer.gui import create_main_window
-
-        window = create_main_window()
+        window = window_factory()()
     else:
         import pyqtgraph as pg
         from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QWidget
@@ -156,13 +164,15 @@ def _ready(window) -> bool:
 
 
 def _set_flat_out(window) -> None:
-    """Steps per second at the spin box's maximum (or its 'as fast as possible')."""
+    """Steps per second at 'max' (the spin box's special value at its minimum,
+    0: unpaced), or at its largest number where it has no such value."""
     from PySide6.QtWidgets import QAbstractSpinBox
 
     spin = window.findChild(QAbstractSpinBox, "stepsPerSecondSpin")
     if spin is None:
         return
-    spin.setValue(spin.maximum())
+    unpaced = spin.specialValueText().strip().lower() in ("max", "maximum", "∞")
+    spin.setValue(spin.minimum() if unpaced else spin.maximum())
 
 
 def _plot_viewports(window) -> dict[str, Any]:
@@ -188,11 +198,10 @@ def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
     from PySide6.QtWidgets import QAbstractButton, QApplication
 
     from sgd_viewer.core.data import generate
-    from sgd_viewer.gui import create_main_window
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     data = generate(n)
-    window = create_main_window(data=data)
+    window = window_factory()(data=data)
     window.resize(*WINDOW_SIZE)
     window.show()
     if not _wait(app, lambda: _ready(window), 60):
@@ -242,7 +251,6 @@ def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
     counter.counting = False
     heartbeat.stop()
     last = _snapshot(window)
-    config = getattr(window, "config", None)
     window.close()
     _wait(app, lambda: not window.isVisible(), 10)
 
@@ -261,12 +269,13 @@ def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
         "seconds": elapsed,
         "status": str(last.get("status", "")),
     }
-    result["headless_steps_per_s"] = _headless(data, config, headless_budget_s)
+    result["headless_steps_per_s"] = _headless(data, last, headless_budget_s)
     print(json.dumps(result), flush=True)
 
 
-def _headless(data, config, budget_s: float) -> list[float]:
-    """The app's trainer on the window's data and settings, in this thread."""
+def _headless(data, snapshot: dict[str, Any], budget_s: float) -> list[float]:
+    """The app's trainer on the window's data, settings and start, run in this
+    thread as the worker runs it (one torch thread)."""
     import torch
 
     from sgd_viewer.bench.engine import START, steps_per_second
@@ -274,9 +283,15 @@ def _headless(data, config, budget_s: float) -> list[float]:
     from sgd_viewer.core.trainer import Trainer
 
     torch.set_num_threads(1)
-    if not isinstance(config, TrainingConfig):
-        config = TrainingConfig()
-    trainer = Trainer(data, config, START)
+    config = TrainingConfig(
+        **{
+            key: snapshot[key]
+            for key in ("optimizer", "lr", "batch_size", "reduction")
+            if key in snapshot
+        }
+    )
+    start = tuple(snapshot.get("start", START))
+    trainer = Trainer(data, config, start)
     return [steps_per_second(trainer.step, budget_s) for _ in range(3)]
 
 

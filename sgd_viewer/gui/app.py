@@ -1,0 +1,132 @@
+"""Application start-up: the QApplication, pyqtgraph's settings, ``main()``,
+and the offscreen screenshot mode.
+
+Owns process-wide Qt set-up only; the window itself lives in ``main_window``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import Namespace
+from importlib import resources
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+APP_NAME = "sgd_viewer"
+
+
+def ensure_application() -> QApplication:
+    """The running QApplication, created (and configured) if there is none."""
+    import pyqtgraph as pg
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName(APP_NAME)
+        app.setApplicationDisplayName("sgd_viewer")
+        app.setDesktopFileName("sgd-viewer")
+        icon = resources.files("sgd_viewer.resources") / "icon.svg"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
+    # A light theme reads best on a projector.
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    return app
+
+
+def create_main_window(**options):
+    """Build the main window without entering the event loop.
+
+    For tests and for an IPython session with ``%gui qt``. ``options`` are those
+    of :class:`~sgd_viewer.gui.main_window.MainWindow` (data, config, start,
+    speed).
+    """
+    ensure_application()
+    from sgd_viewer.gui.main_window import MainWindow
+
+    return MainWindow(**options)
+
+
+def _wait_for(condition, timeout_ms: int) -> bool:
+    """Spin the event loop until ``condition()`` or the timeout (no sleeping)."""
+    loop = QEventLoop()
+    check = QTimer()
+    check.timeout.connect(lambda: condition() and loop.quit())
+    check.start(10)
+    limit = QTimer()
+    limit.setSingleShot(True)
+    limit.timeout.connect(loop.quit)
+    limit.start(timeout_ms)
+    if not condition():
+        loop.exec()
+    check.stop()
+    limit.stop()
+    return bool(condition())
+
+
+def gui_main(args: Namespace) -> int:
+    """Open the window (or, with ``--screenshot``, render it and exit)."""
+    from sgd_viewer.cli import (
+        EXIT_BAD_INPUT,
+        UsageError,
+        resolve_config,
+        resolve_data,
+        resolve_start,
+    )
+    from sgd_viewer.core.data import DataError
+
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        data = resolve_data(args)
+        config = resolve_config(args)
+        start = tuple(args.init) if args.init else resolve_start(args)
+        size = _parse_size(args.size)
+    except (DataError, UsageError) as error:
+        print(f"sgd-viewer: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    app = ensure_application()
+    window = create_main_window(data=data, config=config, start=start)
+    window.resize(*size)
+    window.show()
+    if args.screenshot:
+        return _screenshot(window, args.screenshot, args.steps or 0)
+    return app.exec()
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    from sgd_viewer.cli import UsageError
+
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size expects WIDTHxHEIGHT, got {text!r}") from None
+    if not (320 <= width <= 8000 and 240 <= height <= 8000):
+        raise UsageError(f"--size {text} is outside 320x240 … 8000x8000")
+    return width, height
+
+
+def _screenshot(window, path: str, steps: int) -> int:
+    if not _wait_for(lambda: window.snapshot()["ready"], 120_000):
+        print("sgd-viewer: error: the engine did not start", file=sys.stderr)
+        window.close()
+        return 1
+    if steps > 0:
+        window.step(steps)
+        _wait_for(
+            lambda: (
+                window.snapshot()["step"] >= steps
+                or window.snapshot()["status"] == "diverged"
+            ),
+            120_000,
+        )
+    _wait_for(lambda: False, 100)  # let the last frame paint
+    ok = window.grab().save(path)
+    window.close()
+    if not ok:
+        print(f"sgd-viewer: error: cannot write {path}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0

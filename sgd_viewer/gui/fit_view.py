@@ -1,0 +1,127 @@
+"""The data view: scatter of the points, the current line, the true line.
+
+A thin pyqtgraph view. It owns its plot items, creates them once and updates
+them in place; it knows nothing of torch, the worker or the other views.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from sgd_viewer.core.data import Dataset
+
+#: Most points drawn; beyond this a seeded random subsample is shown (and said).
+MAX_SCATTER_POINTS = 10_000
+
+LINE_COLOUR = "#d62728"
+TRUE_LINE_COLOUR = "#2ca02c"
+POINT_COLOUR = "#1f77b4"
+
+
+class FitView(pg.PlotWidget):
+    """Scatter of ``(x, y)`` with the line ``y = a·x + b`` being fitted."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fitPlot")
+        self.setAccessibleName("fitPlot")
+        plot = self.getPlotItem()
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setMenuEnabled(False)
+        # Points rise to the right in the lesson's data: the bottom-right
+        # corner is the one most often empty.
+        self._legend = plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        self._scatter = pg.ScatterPlotItem(
+            size=6, pen=None, brush=pg.mkBrush(POINT_COLOUR + "b0"), name="data"
+        )
+        # A static scatter drawn from a cache is a blit; repainting 10k
+        # symbols every frame would eat the frame budget (DESIGN.md §5).
+        self._scatter.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
+        self._residuals = pg.PlotDataItem(
+            pen=pg.mkPen("#7f7f7f", width=1), connect="pairs", name="residuals"
+        )
+        self._true_line = pg.PlotDataItem(
+            pen=pg.mkPen(TRUE_LINE_COLOUR, width=2, style=Qt.PenStyle.DashLine),
+            name="true line",
+        )
+        self._line = pg.PlotDataItem(pen=pg.mkPen(LINE_COLOUR, width=3), name="fit")
+        for item in (self._scatter, self._residuals, self._true_line, self._line):
+            plot.addItem(item)
+        self._residuals.setVisible(False)
+        self._legend.removeItem(self._residuals)
+        self._shown_x = np.empty(0)
+        self._shown_y = np.empty(0)
+        self._x_ends = np.array([0.0, 1.0])
+        self.line_parameters: tuple[float, float] | None = None
+        self.shown_points = 0
+        self.total_points = 0
+
+    def set_dataset(self, data: Dataset) -> None:
+        """Show new data; a seeded subsample when there are too many points."""
+        x, y = data.x, data.y
+        if data.n > MAX_SCATTER_POINTS:
+            pick = np.random.default_rng(0).choice(data.n, MAX_SCATTER_POINTS, False)
+            pick.sort()
+            x, y = x[pick], y[pick]
+            title = (
+                f"{data.name}: {MAX_SCATTER_POINTS:,} of {data.n:,} points shown "
+                "(seeded random subsample)"
+            )
+        else:
+            title = f"{data.name}: {data.n:,} points"
+        self._shown_x, self._shown_y = x, y
+        self.shown_points, self.total_points = x.shape[0], data.n
+        self._scatter.setData(x, y)
+        span = float(data.x.max() - data.x.min())
+        self._x_ends = np.array(
+            [float(data.x.min()) - 0.05 * span, float(data.x.max()) + 0.05 * span]
+        )
+        plot = self.getPlotItem()
+        plot.setTitle(title, size="10pt")
+        plot.setLabel("bottom", data.x_label)
+        plot.setLabel("left", data.y_label)
+        if data.true_a is not None and data.true_b is not None:
+            self._true_line.setData(
+                self._x_ends, data.true_a * self._x_ends + data.true_b
+            )
+            self._true_line.setVisible(True)
+            self._legend_rename(
+                self._true_line, f"true: y = {data.true_a:g}x + {data.true_b:g}"
+            )
+        else:
+            self._true_line.setVisible(False)
+        plot.enableAutoRange()
+        plot.autoRange(items=[self._scatter])
+        plot.disableAutoRange()
+        if self.line_parameters is not None:
+            self.set_line(*self.line_parameters)
+
+    def _legend_rename(self, item, text: str) -> None:
+        self._legend.removeItem(item)
+        self._legend.addItem(item, text)
+
+    def set_line(self, a: float, b: float) -> None:
+        """Draw the fitted line ``y = a·x + b`` (and its residuals)."""
+        self.line_parameters = (float(a), float(b))
+        self._line.setData(self._x_ends, a * self._x_ends + b)
+        if self._residuals.isVisible():
+            self._update_residuals()
+
+    def set_residuals_visible(self, visible: bool) -> None:
+        self._residuals.setVisible(visible)
+        self._legend.removeItem(self._residuals)
+        if visible:
+            self._legend.addItem(self._residuals, "residuals")
+            self._update_residuals()
+
+    def _update_residuals(self) -> None:
+        if self.line_parameters is None:
+            return
+        a, b = self.line_parameters
+        xs = np.repeat(self._shown_x, 2)
+        ys = np.empty_like(xs)
+        ys[0::2] = self._shown_y
+        ys[1::2] = a * self._shown_x + b
+        self._residuals.setData(xs, ys)

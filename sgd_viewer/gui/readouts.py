@@ -1,0 +1,114 @@
+"""The readouts: where the run is, in numbers, and what they mean.
+
+A thin widget: it formats what it is given and computes nothing but a few
+distances. Labels carry objectNames so tests and scripts can read them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from sgd_viewer.core.problem import Problem
+
+_STATUS_TEXT = {
+    "loading": "Loading the engine…",
+    "ready": "Ready: press Run (Space) or Step (→)",
+    "running": "Running",
+    "paused": "Paused",
+    "diverged": "Diverged: lower the learning rate, then Reset (R)",
+}
+_STATUS_COLOUR = {
+    "loading": "#555555",
+    "ready": "#1f5fa8",
+    "running": "#1a7f37",
+    "paused": "#8a6d00",
+    "diverged": "#b3261e",
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else "—"
+
+
+class ReadoutPanel(QGroupBox):
+    """Step, epoch, a, b, loss, |∇L|, distance to the optimum, lr bound."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Readouts", parent)
+        layout = QVBoxLayout(self)
+        self.status_label = self._label("statusReadout")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        form = QFormLayout()
+        layout.addLayout(form)
+        self.labels: dict[str, QLabel] = {}
+        for key, caption, tip in (
+            ("step", "Step", "Optimizer steps since the start"),
+            ("epoch", "Epoch", "Passes through all the data"),
+            ("a", "a (slope)", ""),
+            ("b", "b (intercept)", ""),
+            ("loss", "Loss", "Loss on all the data at (a, b)"),
+            ("grad", "|∇L|", "Length of the full-data gradient at (a, b)"),
+            ("distance", "To optimum", "Distance from (a, b) to the least-squares fit"),
+            ("optimum", "Optimum", "Closed-form least squares (numpy-exact)"),
+            ("lr_max", "Stable lr", "Full-batch descent converges iff lr < 2/λmax"),
+            ("progress", "Progress", "Whether the loss is approaching its minimum"),
+        ):
+            label = self._label(f"{key}Readout", tip)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self.labels[key] = label
+            form.addRow(caption, label)
+
+    @staticmethod
+    def _label(name: str, tip: str = "") -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setAccessibleName(name)
+        label.setToolTip(tip)
+        return label
+
+    def show_status(self, status: str, detail: str = "") -> None:
+        text = _STATUS_TEXT.get(status, status)
+        if detail:
+            text = f"{text} — {detail}"
+        colour = _STATUS_COLOUR.get(status, "#333333")
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
+    def show_state(
+        self,
+        problem: Problem,
+        reduction: str,
+        step: int,
+        epoch: int,
+        a: float,
+        b: float,
+        lr: float,
+        progress: str,
+    ) -> None:
+        loss = float(problem.loss(a, b, reduction))
+        grad_a, grad_b = problem.gradient(a, b, reduction)
+        lr_max = problem.lr_max(reduction)
+        text = self.labels
+        text["step"].setText(f"{step:,}")
+        text["epoch"].setText(f"{epoch:,}")
+        text["a"].setText(_number(a))
+        text["b"].setText(_number(b))
+        text["loss"].setText(_number(loss))
+        text["grad"].setText(_number(math.hypot(grad_a, grad_b)))
+        text["distance"].setText(
+            _number(math.hypot(a - problem.a_opt, b - problem.b_opt))
+        )
+        text["optimum"].setText(
+            f"a* = {problem.a_opt:.6g}, b* = {problem.b_opt:.6g},\n"
+            f"L* = {problem.loss_opt(reduction):.6g}"
+        )
+        stable = lr < lr_max
+        mark = "✔ stable" if stable else "✘ too large: full-batch descent diverges"
+        text["lr_max"].setText(f"lr_max = 2/λmax = {lr_max:.4g}\n{mark}")
+        text["lr_max"].setStyleSheet(f"color: {'#1a7f37' if stable else '#b3261e'};")
+        text["progress"].setText(progress)

@@ -1,0 +1,282 @@
+"""The trainer's thread: a QObject that owns the Trainer on one QThread.
+
+Owns every torch object of the app. The GUI talks to it only through queued
+signals (see DESIGN.md §3) and one ``threading.Event`` for pausing, which the GUI
+sets directly so that a pause never waits behind queued work.
+
+Running is a chain of short chunks driven by a timer in this thread, never a
+blocking loop: between two chunks the thread's event loop delivers the GUI's
+queued requests (a new learning rate, a reset, a preview), so they apply
+mid-run. Steps are sent to the GUI at most ``MAX_EMITS_PER_SECOND`` times a
+second, each message carrying every step since the last one.
+
+Imports torch only inside :meth:`TrainerWorker.initialize`, which runs in the
+worker thread after the window has painted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+
+from sgd_viewer.core.config import TrainingConfig
+from sgd_viewer.core.data import Dataset
+from sgd_viewer.core.history import StepBatch
+
+MAX_EMITS_PER_SECOND = 60
+#: Wall time one chunk of steps may take: short enough that pausing, dragging
+#: and a changed learning rate answer at once, long enough to amortise overhead.
+CHUNK_SECONDS = 0.004
+#: Steps shown as a faint preview while the start handle is dragged.
+PREVIEW_STEPS = 200
+
+
+class TrainerWorker(QObject):
+    """Runs gradient descent for the window, off the GUI thread.
+
+    Signals
+    -------
+    ready(str)
+        torch has loaded and the trainer exists; carries the torch version.
+    steps_ready(int, object)
+        The run's generation and a :class:`StepBatch` of every step since the
+        last message. The GUI bumps the generation with every request that
+        starts the run again, so steps still in flight from before are dropped.
+    run_state_changed(bool)
+        The chunk loop started (True) or stopped (False).
+    preview_ready(int, object)
+        Request id and the :class:`StepBatch` of a drag preview.
+    errored(str)
+        Something failed in the worker; the message is for the user.
+    """
+
+    ready = Signal(str)
+    steps_ready = Signal(int, object)
+    run_state_changed = Signal(bool)
+    preview_ready = Signal(int, object)
+    errored = Signal(str)
+
+    def __init__(
+        self,
+        data: Dataset,
+        config: TrainingConfig,
+        start: tuple[float, float],
+    ) -> None:
+        super().__init__()
+        self._data = data
+        self._config = config
+        self._start = start
+        #: Set from the GUI thread to stop the chunk loop before its next chunk.
+        self.pause_event = threading.Event()
+        #: The newest preview the GUI wants; older queued requests are skipped.
+        self.latest_preview_id = 0
+        self._trainer = None
+        self._preview_trainer = None
+        self._timer: QTimer | None = None
+        self._steps_per_second: float | None = None  # None: as fast as possible
+        self._target_step: int | None = None  # None: run until paused
+        self._running = False
+        self._pending: list[StepBatch] = []
+        self._last_emit = 0.0
+        self._last_tick = 0.0
+        self._step_credit = 0.0
+        self._chunk_steps = 16
+        self._generation = 0
+
+    # ----------------------------------------------------------- life cycle
+    @Slot()
+    def initialize(self) -> None:
+        """Load torch and build the trainer (runs in the worker thread)."""
+        try:
+            import torch
+
+            # The GUI thread needs the other core; one intra-op thread is also
+            # the fastest for two scalar parameters.
+            torch.set_num_threads(1)
+            from sgd_viewer.core.trainer import Trainer
+
+            self._trainer = Trainer(self._data, self._config, self._start)
+        except Exception as error:  # any failure: shown to the user, not a crash
+            self.errored.emit(f"The training engine failed to start: {error}")
+            traceback.print_exc()
+            return
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.ready.emit(torch.__version__)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the timer and hand this object back to the GUI thread.
+
+        Runs in the worker thread as its event loop ends: a timer may only be
+        stopped by its own thread, and an object whose thread has ended must
+        belong to a living one before Python frees it.
+        """
+        if self._timer is not None:
+            self._timer.stop()
+        self._running = False
+        self.moveToThread(QCoreApplication.instance().thread())
+
+    # ------------------------------------------------------------- requests
+    @Slot(int)
+    def step(self, count: int) -> None:
+        """Run ``count`` more steps, in chunks, then stop."""
+        if self._trainer is None or count <= 0:
+            return
+        self._target_step = self._trainer.step_count + count
+        self._start_loop()
+
+    @Slot()
+    def run(self) -> None:
+        """Run until paused (or diverged)."""
+        if self._trainer is None:
+            return
+        self._target_step = None
+        self._start_loop()
+
+    @Slot(int, float, float)
+    def reset(self, generation: int, a0: float, b0: float) -> None:
+        """Back to step 0 at ``(a0, b0)``; keeps running if it was."""
+        self._generation = generation
+        self._start = (a0, b0)
+        if self._trainer is None:
+            return
+        self._discard_pending()
+        self._trainer.reset(a0, b0)
+        if self._target_step is not None:
+            self._stop_loop()
+
+    @Slot(int, object)
+    def set_config(self, generation: int, config: TrainingConfig) -> None:
+        """New settings; a structural change resets the run (the GUI knows
+        which, through ``core.config.needs_reset``, and bumps the generation)."""
+        if generation != self._generation:
+            self._discard_pending()
+        self._generation = generation
+        self._config = config
+        self._preview_trainer = None
+        if self._trainer is None:
+            return
+        self._flush()
+        self._trainer.configure(config)
+
+    @Slot(int, object)
+    def set_data(self, generation: int, data: Dataset) -> None:
+        """New data: the run starts again from the current start, paused."""
+        self._generation = generation
+        self._data = data
+        self._preview_trainer = None
+        if self._trainer is None:
+            return
+        self._discard_pending()
+        self._trainer.set_data(data)
+        self._stop_loop()
+
+    @Slot(float)
+    def set_speed(self, steps_per_second: float) -> None:
+        """Pace the run; 0 (or less) means as fast as the engine goes."""
+        self._steps_per_second = steps_per_second if steps_per_second > 0 else None
+        if self._running:
+            self._schedule()
+
+    @Slot(int, float, float)
+    def preview(self, request_id: int, a0: float, b0: float) -> None:
+        """The next ``PREVIEW_STEPS`` steps from ``(a0, b0)``, on a scratch trainer."""
+        if self._trainer is None or request_id != self.latest_preview_id:
+            return  # a newer drag position is queued behind this one
+        try:
+            if self._preview_trainer is None:
+                from sgd_viewer.core.trainer import Trainer
+
+                self._preview_trainer = Trainer(self._data, self._config, (a0, b0))
+            else:
+                self._preview_trainer.reset(a0, b0)
+            batch = self._preview_trainer.step(PREVIEW_STEPS)
+        except ValueError as error:
+            self.errored.emit(str(error))
+            return
+        self.preview_ready.emit(request_id, batch)
+
+    # ------------------------------------------------------------ the loop
+    def _start_loop(self) -> None:
+        self.pause_event.clear()
+        if self._trainer.status == "diverged":
+            self._target_step = None
+            self.steps_ready.emit(self._generation, self._trainer.step(0))
+            return
+        if not self._running:
+            self._running = True
+            self._last_tick = time.perf_counter()
+            self._step_credit = 0.0
+            self.run_state_changed.emit(True)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._steps_per_second is None:
+            interval = 0  # fire whenever the event loop is idle
+        else:
+            interval = max(int(1000 / self._steps_per_second), 1000 // 60)
+        self._timer.start(interval)
+
+    def _stop_loop(self) -> None:
+        self._timer.stop()
+        self._flush()
+        self._target_step = None
+        if self._running:
+            self._running = False
+            self.run_state_changed.emit(False)
+
+    @Slot()
+    def _tick(self) -> None:
+        if self.pause_event.is_set():
+            self.pause_event.clear()
+            self._stop_loop()
+            return
+        trainer = self._trainer
+        now = time.perf_counter()
+        if self._steps_per_second is None:
+            count = self._chunk_steps
+        else:
+            self._step_credit += (now - self._last_tick) * self._steps_per_second
+            count = int(self._step_credit)
+            self._step_credit -= count
+        self._last_tick = now
+        if self._target_step is not None:
+            count = min(count, self._target_step - trainer.step_count)
+        if count > 0:
+            began = time.perf_counter()
+            batch = trainer.step(count)
+            self._adapt_chunk(count, time.perf_counter() - began)
+            self._pending.append(batch)
+            if batch.diverged:
+                self._stop_loop()
+                return
+        finished = (
+            self._target_step is not None and trainer.step_count >= self._target_step
+        )
+        if finished:
+            self._stop_loop()
+        elif now - self._last_emit >= 1.0 / MAX_EMITS_PER_SECOND:
+            self._flush()
+
+    def _adapt_chunk(self, count: int, seconds: float) -> None:
+        if self._steps_per_second is not None or count < self._chunk_steps:
+            return
+        per_step = seconds / count
+        wanted = int(CHUNK_SECONDS / max(per_step, 1e-7))
+        self._chunk_steps = max(1, min(wanted, 4 * self._chunk_steps, 100_000))
+
+    def _flush(self) -> None:
+        """Send every step not yet sent, as one batch."""
+        if not self._pending:
+            return
+        batch = StepBatch.concatenate(self._pending)
+        self._pending = []
+        self._last_emit = time.perf_counter()
+        self.steps_ready.emit(self._generation, batch)
+
+    def _discard_pending(self) -> None:
+        self._pending = []
