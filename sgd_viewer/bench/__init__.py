@@ -258,8 +258,9 @@ def bench_main(argv: Sequence[str]) -> int:
         return int(stop.code or 0)
     keys: Sequence[str] = KEYS
     if args.only:
-        keys = [k.strip() for k in args.only.split(",") if k.strip()]
-        unknown = [k for k in keys if k not in KEYS]
+        asked = [k.strip() for k in args.only.split(",") if k.strip()]
+        unknown = [k for k in asked if k not in KEYS]
+        keys = [k for k in KEYS if k in asked]
         if unknown or not keys:
             print(
                 f"sgd-viewer bench: error: unknown key {', '.join(unknown) or '(none)'}"
