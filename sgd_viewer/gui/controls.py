@@ -358,13 +358,13 @@ class ControlPanel(QWidget):
 
     # -------------------------------------------------------------- reacting
     def _config_widgets(self) -> list[QWidget]:
+        """The long-lived config widgets (knob widgets are rebuilt silently)."""
         return [
             self.optimizer_combo,
             self.lr_slider,
             self.lr_spin,
             self.batch_spin,
             self.loss_combo,
-            *self._hyper_widgets.values(),
         ]
 
     def _emit_config(self, *_args) -> None:
@@ -376,12 +376,16 @@ class ControlPanel(QWidget):
 
     def _on_optimizer_changed(self, _index: int) -> None:
         spec = get_optimizer(self.optimizer_combo.currentData())
-        fresh = self.config().with_changes(
-            optimizer=spec.name, lr=spec.suggested_lr, hyperparameters={}
+        # The old optimizer's knob widgets don't apply: start from its defaults.
+        fresh = self._base_config.with_changes(
+            optimizer=spec.name,
+            lr=spec.suggested_lr,
+            hyperparameters={},
+            batch_size=self.batch_spin.value() or None,
+            reduction=self.loss_combo.currentData(),
         )
-        with _SignalsBlocked(self._config_widgets()):
-            self._rebuild_hyper_widgets(fresh)
-            self._show_lr(fresh.lr)
+        self._rebuild_hyper_widgets(fresh)
+        self._show_lr(fresh.lr)
         self._emit_config()
 
     def _show_lr(self, lr: float) -> None:
@@ -405,6 +409,8 @@ class ControlPanel(QWidget):
         self._emit_config()
 
     def _rebuild_hyper_widgets(self, config: TrainingConfig) -> None:
+        """Knob widgets for ``config``'s optimizer; they emit only on user edits
+        (each is connected after its value is set)."""
         while self._hyper_form.rowCount():
             self._hyper_form.removeRow(0)
         self._hyper_widgets = {}

@@ -47,6 +47,10 @@ from sgd_viewer.gui.worker import TrainerWorker
 
 DEFAULT_START = (-1.0, 1.0)
 
+#: Windows whose worker thread is running; emptied by :meth:`MainWindow.shutdown`.
+#: Lets tests prove that no window leaves a thread behind.
+LIVE_WINDOWS: set[MainWindow] = set()
+
 SHORTCUTS = (
     ("Run / pause", "Space"),
     ("Step", "→ or S"),
@@ -244,6 +248,7 @@ class MainWindow(QMainWindow):
         self._worker.preview_ready.connect(self._on_preview)
         self._worker.errored.connect(self._on_worker_error)
         self._thread.start()
+        LIVE_WINDOWS.add(self)
 
     # ------------------------------------------------------------ commands
     @Slot(int)
@@ -593,6 +598,7 @@ class MainWindow(QMainWindow):
         self._thread.quit()
         self._thread.wait()
         self._thread = None
+        LIVE_WINDOWS.discard(self)
 
     def closeEvent(self, event) -> None:
         self.shutdown()
