@@ -159,12 +159,13 @@ def test_divergence_pauses_shows_banner_and_reset_recovers(window, qtbot):
     assert not snap["running"]
     assert window.banner.isVisible()
     text = window.banner.text()
-    assert (
-        "step" in text and "lr = 2" in text and f"{window.problem.lr_max():.4g}" in text
-    )
+    assert "step" in text
+    assert "lr = 2" in text
+    assert f"{window.problem.lr_max():.4g}" in text
     for name in ("a", "b", "loss"):
         assert np.all(np.isfinite(window.history.column(name)))
-    assert math.isfinite(snap["a"]) and math.isfinite(snap["b"])
+    assert math.isfinite(snap["a"])
+    assert math.isfinite(snap["b"])
     window.run()  # refused while diverged
     assert window.snapshot()["status"] == "diverged"
     window.controls.lr_spin.setValue(0.1)
@@ -190,7 +191,8 @@ def test_keyboard_shortcuts(window, qtbot):
     assert window.snapshot()["step"] == 0
     qtbot.keyClick(window, Qt.Key.Key_F1)
     dialog = window.findChild(QMessageBox, "shortcutsDialog")
-    assert dialog is not None and "Ctrl+Q" in dialog.text()
+    assert dialog is not None
+    assert "Ctrl+Q" in dialog.text()
     dialog.close()
     assert "Space" in window.controls.run_button.toolTip()
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
@@ -203,7 +205,8 @@ def test_regenerate_and_bundled_datasets(window, qtbot):
     window.controls.seed_spin.setValue(7)
     qtbot.mouseClick(window.controls.regenerate_button, Qt.MouseButton.LeftButton)
     snap = window.snapshot()
-    assert snap["n"] == 120 and snap["step"] == 0
+    assert snap["n"] == 120
+    assert snap["step"] == 0
     assert window.problem.n == 120
     window.load_dataset("anscombe-1")
     assert window.snapshot()["n"] == 11
@@ -220,8 +223,10 @@ def test_bad_csv_shows_a_dialog_and_keeps_data_and_run(window, qtbot, tmp_path):
     bad.write_text("x,y\n1,2\n3,abc\n")
     assert not window.open_csv(str(bad))
     dialog = window.findChild(QMessageBox, "errorDialog")
-    assert dialog is not None and dialog.isVisible()
-    assert "broken.csv" in dialog.text() and "line 3" in dialog.text()
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert "broken.csv" in dialog.text()
+    assert "line 3" in dialog.text()
     after = window.snapshot()
     assert after == before
     window.step(1)
