@@ -491,6 +491,10 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         snap = self.snapshot()
+        # The title says where the run is, also to scripts and the task bar.
+        self.setWindowTitle(
+            f"sgd_viewer — {self._data.name} — step {snap['step']:,} ({snap['status']})"
+        )
         self.readouts.show_status(
             snap["status"], self._message if snap["status"] == "diverged" else ""
         )
