@@ -126,6 +126,7 @@ class SurfaceView(pg.PlotWidget):
         self._arrow_tip: tuple[float, float] | None = None
         self.current: tuple[float, float] | None = None
         self.levels = np.empty(0)
+        self._legend.removeItem(self._preview)
 
     # ------------------------------------------------------------- the data
     def set_problem(
@@ -137,6 +138,8 @@ class SurfaceView(pg.PlotWidget):
     ) -> None:
         """Show the surface of ``problem`` over ``view`` (default: fits start)."""
         self._problem, self._reduction = problem, reduction
+        what = "mean squared error" if reduction == "mean" else "sum of squared errors"
+        self.getPlotItem().setTitle(f"Loss surface L(a, b): {what}", size="10pt")
         view = view or problem.default_view(start)
         self._optimum.setData([problem.a_opt], [problem.b_opt])
         self.set_start(*start)
@@ -184,8 +187,10 @@ class SurfaceView(pg.PlotWidget):
         self._level_labels = []
         breaks = np.flatnonzero(np.isnan(a) & np.isnan(b))
         rings = np.split(np.arange(a.size), breaks)
-        inside_a = (a >= view.a_min) & (a <= view.a_max)
-        inside = inside_a & (b >= view.b_min) & (b <= view.b_max)
+        # Keep labels off the edges, where they would be cut in half.
+        inner = view.expanded(0.9)
+        inside_a = (a >= inner.a_min) & (a <= inner.a_max)
+        inside = inside_a & (b >= inner.b_min) & (b <= inner.b_max)
         shown = 0
         for level, ring in zip(self.levels[1::2], rings[1::2], strict=False):
             ring = ring[inside[ring]]
@@ -212,11 +217,14 @@ class SurfaceView(pg.PlotWidget):
         self._update_arrow()
 
     def set_preview(self, a: np.ndarray | None, b: np.ndarray | None) -> None:
-        """The faint path a drag would lead to; ``None`` hides it."""
+        """The faint path a drag would lead to; ``None`` hides it (and its
+        legend entry, which would only puzzle while nothing is dragged)."""
+        self._legend.removeItem(self._preview)
         if a is None:
             self._preview.setData([], [])
         else:
             self._preview.setData(a, b)
+            self._legend.addItem(self._preview, "preview: next 200 steps")
 
     def _update_arrow(self) -> None:
         """Shaft along −∇L at the current point, a fixed share of the view long.
