@@ -36,12 +36,15 @@ class Settings:
     """How hard to measure: the repeats of each comparison and its time budget."""
 
     quick: bool = False
-    repeats: int = 3
-    budget_s: float = 0.3
+    repeats: int = 7
+    budget_s: float = 0.15
 
     @classmethod
     def for_mode(cls, quick: bool) -> Settings:
-        return cls(quick=True, repeats=2, budget_s=0.12) if quick else cls()
+        # Many short interleaved runs rather than a few long ones: on a shared
+        # 2-core VM the speed drifts by ±30% over seconds, and fine interleaving
+        # lets both sides see the same drift.
+        return cls(quick=True, repeats=3, budget_s=0.07) if quick else cls()
 
 
 # ------------------------------------------------------------------- results
@@ -88,6 +91,14 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def warm_up(run: Callable[[int], object], seconds: float) -> None:
+    """Run steps for ``seconds`` untimed: lazily built tensors, optimizer state,
+    and the allocator, whose first large tensors page-fault in fresh memory (the
+    per-point loop at n = 1e6 runs at half speed for its first ~20 steps)."""
+    run(1)
+    _timed(run, seconds, 1)
+
+
 def steps_per_second(run: Callable[[int], object], budget_s: float) -> float:
     """Rate of ``run(k)`` (which runs ``k`` steps) over at least ``budget_s``.
 
@@ -95,11 +106,7 @@ def steps_per_second(run: Callable[[int], object], budget_s: float) -> float:
     (the per-point loop at n = 1e7) and a 40 µs step are both timed for the same
     wall time with little loop overhead.
     """
-    # Warm-up for a third of the budget: lazily built tensors, optimizer state,
-    # and the allocator, whose first large tensors page-fault in fresh memory
-    # (the per-point loop at n = 1e6 runs at half speed for its first ~20 steps).
-    chunk = _timed(run, budget_s / 3, 1)[2]
-    steps, elapsed, _ = _timed(run, budget_s, chunk)
+    steps, elapsed, _ = _timed(run, budget_s, 1)
     return steps / elapsed
 
 
@@ -231,6 +238,8 @@ def engine_full_batch(settings: Settings) -> list[dict[str, Any]]:
             for optimizer in ("sgd", "adam"):
                 app = app_stepper(data, optimizer, None)
                 base = lesson_stepper(x, y, optimizer)
+                warm_up(app, 2 * settings.budget_s)
+                warm_up(base, 2 * settings.budget_s)
                 value, baseline, _, _ = alternate(
                     lambda app=app: steps_per_second(app, settings.budget_s),
                     lambda base=base: steps_per_second(base, settings.budget_s),
@@ -270,6 +279,8 @@ def engine_minibatch(settings: Settings) -> list[dict[str, Any]]:
         for batch_size in (32, 1024):
             app = app_stepper(data, "sgd", batch_size)
             base = lesson_stepper(x, y, "sgd", batch_size)
+            warm_up(app, 2 * settings.budget_s)
+            warm_up(base, 2 * settings.budget_s)
             value, baseline, _, _ = alternate(
                 lambda app=app: steps_per_second(app, settings.budget_s),
                 lambda base=base: steps_per_second(base, settings.budget_s),

@@ -191,7 +191,7 @@ def _plot_viewports(window) -> dict[str, Any]:
     return viewports
 
 
-def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
+def gui_run_child(n: int, seconds: float) -> None:
     """The window at ``n`` points running flat out for ``seconds``; prints JSON."""
     import numpy as np
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -269,30 +269,30 @@ def gui_run_child(n: int, seconds: float, headless_budget_s: float) -> None:
         "seconds": elapsed,
         "status": str(last.get("status", "")),
     }
-    result["headless_steps_per_s"] = _headless(data, last, headless_budget_s)
+    result["settings"] = {
+        key: last[key]
+        for key in ("optimizer", "lr", "batch_size", "reduction", "start")
+        if key in last
+    }
     print(json.dumps(result), flush=True)
 
 
-def _headless(data, snapshot: dict[str, Any], budget_s: float) -> list[float]:
-    """The app's trainer on the window's data, settings and start, run in this
-    thread as the worker runs it (one torch thread)."""
+def headless_child(n: int, settings: dict[str, Any], budget_s: float) -> None:
+    """The app's trainer on the window's data, settings and start, as the worker
+    runs it (one torch thread) but in a fresh process without Qt; prints JSON."""
     import torch
 
-    from sgd_viewer.bench.engine import START, steps_per_second
+    from sgd_viewer.bench.engine import START, dataset, steps_per_second, warm_up
     from sgd_viewer.core.config import TrainingConfig
     from sgd_viewer.core.trainer import Trainer
 
     torch.set_num_threads(1)
-    config = TrainingConfig(
-        **{
-            key: snapshot[key]
-            for key in ("optimizer", "lr", "batch_size", "reduction")
-            if key in snapshot
-        }
-    )
-    start = tuple(snapshot.get("start", START))
-    trainer = Trainer(data, config, start)
-    return [steps_per_second(trainer.step, budget_s) for _ in range(3)]
+    settings = dict(settings)
+    start = tuple(settings.pop("start", START))
+    trainer = Trainer(dataset(n), TrainingConfig(**settings), start)
+    warm_up(trainer.step, budget_s)
+    rates = [steps_per_second(trainer.step, budget_s) for _ in range(5)]
+    print(json.dumps(rates), flush=True)
 
 
 # -------------------------------------------------------------------- parent
@@ -335,7 +335,7 @@ def startup(settings: Settings) -> list[dict[str, Any]]:
     label, target = "process launch to first paint", "≤ 1.5×"
     if not window_available():
         return _missing(label, "s", target)
-    repeats = max(3, settings.repeats + 1) if settings.quick else 5
+    repeats = settings.repeats
     _time_to_marker("bare")  # warm the disk cache for both: imports are shared
     _time_to_marker("app")
     app_s: list[float] = []
@@ -368,12 +368,17 @@ def gui_run(settings: Settings) -> list[dict[str, Any]]:
         return _missing(label, "steps/s", target)
     code = (
         "from sgd_viewer.bench.gui import gui_run_child; "
-        f"gui_run_child({GUI_N}, {RUN_SECONDS}, {settings.budget_s * 2})"
+        f"gui_run_child({GUI_N}, {RUN_SECONDS})"
     )
     lines = run_child(code, timeout=180, env=child_env()).strip().splitlines()
     result = json.loads(lines[-1])
+    code = (
+        "from sgd_viewer.bench.gui import headless_child; "
+        f"headless_child({GUI_N}, {result['settings']!r}, 0.2)"
+    )
+    lines = run_child(code, timeout=120).strip().splitlines()
     value = result["steps_per_s"]
-    baseline = median(result["headless_steps_per_s"])
+    baseline = median(json.loads(lines[-1]))
     per_plot = result["frames_per_s"]
     frames = min(per_plot.values()) if per_plot else 0.0
     p50, p99 = result["lateness_p50_ms"], result["lateness_p99_ms"]
