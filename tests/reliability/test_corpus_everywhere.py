@@ -5,7 +5,9 @@ expected.json) and for the cases built at run time (a directory, a missing
 path, a file over the row limit):
 
 * ``sgd-viewer fit --data FILE`` exits 2 with exactly one stderr line that
-  names the file and holds every expected fragment;
+  names the file and holds every expected fragment (the corpus files and a
+  missing path are checked by tests/cli/test_fit.py; the cases made at run
+  time are checked here);
 * the window's ``open_csv(FILE)`` shows the error dialog with the same
   message and keeps everything it had: the snapshot, the history, the data,
   and Step still works.
@@ -13,8 +15,6 @@ path, a file over the row limit):
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,9 +70,9 @@ def test_every_corpus_file_is_covered():
 
 
 # ----------------------------------------------------------------------- CLI
-@pytest.mark.parametrize("case", _cases())
-def test_fit_refuses_with_one_line_and_exit_2(case, tmp_path, monkeypatch, capsys):
-    path, fragments = _resolve(case, tmp_path, monkeypatch)
+@pytest.mark.parametrize("kind", ["directory", "too-many-rows"])
+def test_fit_refuses_with_one_line_and_exit_2(kind, tmp_path, monkeypatch, capsys):
+    path, fragments = _generated_case(kind, tmp_path, monkeypatch)
     code = cli.main(["fit", "--data", str(path)])
     out, err = capsys.readouterr()
     assert code == cli.EXIT_BAD_INPUT == 2
@@ -81,23 +81,6 @@ def test_fit_refuses_with_one_line_and_exit_2(case, tmp_path, monkeypatch, capsy
     assert len(lines) == 1, err
     assert lines[0].startswith("sgd-viewer fit: error: ")
     check_message(lines[0], path.name, fragments)
-
-
-def test_fit_refusal_through_the_real_entry_point(tmp_path):
-    """Once through a real process: the exit status is the process's own."""
-    path = BAD_DIR / "nan.csv"
-    done = subprocess.run(
-        [sys.executable, "-m", "sgd_viewer", "fit", "--data", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    check_message(lines[0], "nan.csv", EXPECTED["nan.csv"])
 
 
 # -------------------------------------------------------------------- window
