@@ -301,7 +301,9 @@ def run_fit(request: RunRequest, out: TextIO, trajectory: TextIO | None = None):
         _log_line(out, 0, loss0, problem.n, reduction, a0, b0)
     if trajectory is not None:
         trajectory.write("step,epoch,a,b,loss,grad_a,grad_b\n")
-        trajectory.write(f"0,0,{a0!r},{b0!r},{loss0!r},{grad0[0]!r},{grad0[1]!r}\n")
+        trajectory.write(
+            f"0,0,{a0!r},{b0!r},{loss0!r},{float(grad0[0])!r},{float(grad0[1])!r}\n"
+        )
     remaining = request.steps
     while remaining > 0:
         batch = trainer.step(min(_CHUNK, remaining))

@@ -70,8 +70,12 @@ class TrainingConfig:
             )
         resolved = spec.resolve(self.hyperparameters)
         object.__setattr__(self, "hyperparameters", MappingProxyType(resolved))
-        if self.batch_size is not None and (
-            int(self.batch_size) != self.batch_size or self.batch_size < 1
+        if self.batch_size is not None and not (
+            isinstance(self.batch_size, int | float)
+            and not isinstance(self.batch_size, bool)
+            and math.isfinite(self.batch_size)
+            and int(self.batch_size) == self.batch_size
+            and self.batch_size >= 1
         ):
             raise ValueError(
                 "batch size must be a whole number ≥ 1 or 'full', "
@@ -91,7 +95,10 @@ class TrainingConfig:
 
     def with_changes(self, **changes) -> TrainingConfig:
         """A copy with ``changes``; switching optimizer drops the old knobs."""
-        if "optimizer" in changes and changes["optimizer"] != self.optimizer:
+        if (
+            "optimizer" in changes
+            and get_optimizer(changes["optimizer"]).name != self.optimizer
+        ):
             changes.setdefault("hyperparameters", {})
         return replace(self, **changes)
 

@@ -154,6 +154,9 @@ class History:
             take = rows[:room]
             self._store(batch, take)
             rows = rows[room:]
+        if self._size == self.capacity and self._last_is_extra():
+            # The exact latest row would make capacity + 1: thin now instead.
+            self._thin()
 
     def _store(self, batch: StepBatch, rows: np.ndarray) -> None:
         end = self._size + rows.size

@@ -58,6 +58,10 @@ _EPS = HyperParameter(
 _MOMENTUM = HyperParameter(
     "momentum", "momentum", 0.9, 0.0, 0.999, help="fraction of the last step kept"
 )
+# torch's Nesterov needs some momentum: at 0 the look-ahead is undefined.
+_NESTEROV_MOMENTUM = HyperParameter(
+    "momentum", "momentum", 0.9, 0.01, 0.999, help="fraction of the last step kept"
+)
 _WEIGHT_DECAY = HyperParameter(
     "weight_decay", "weight decay", 0.0, 0.0, 1.0, help="L2 pull of a and b toward 0"
 )
@@ -157,7 +161,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "Nesterov",
             "SGD",
             0.01,
-            [_MOMENTUM, _WEIGHT_DECAY],
+            [_NESTEROV_MOMENTUM, _WEIGHT_DECAY],
             fixed={"nesterov": True},
             scales_with_gradient=True,
             description="momentum with the gradient looked up ahead",
@@ -238,6 +242,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "RAdam",
             0.05,
             [_BETA1, _BETA2, _EPS],
+            # Its first steps (until the variance estimate is trusted) are plain
+            # momentum steps of size lr·m̂: those blow up above the stable lr.
+            scales_with_gradient=True,
             description="Adam with a warm-up that rectifies early variance",
         ),
         _spec(

@@ -19,6 +19,7 @@ stays accurate right next to the optimum, where learners look hardest.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -239,8 +240,10 @@ class Problem:
 
         The loss is an exact quadratic, so each level set is an ellipse about the
         optimum; no contouring of a grid is needed. Levels at or below the optimum
-        are skipped. With ``clip`` the points outside it become NaN, so that huge,
-        thin ellipses of ill-conditioned data never reach the painter.
+        are skipped. With ``clip`` only the arcs inside it are drawn, each with
+        ``points`` vertices: the ellipses of ill-conditioned data are long and
+        thin, and an even sampling of the whole ring would step right over the
+        small part of it that crosses the view.
 
         Returns
         -------
@@ -252,8 +255,7 @@ class Problem:
         _, eigvecs = np.linalg.eigh(metric)  # columns: directions of λmin, λmax
         small, big = self.eigenvalues("mean")
         eigvals = np.array([small, big]) / 2.0
-        t = np.linspace(0.0, 2.0 * np.pi, points)
-        circle = np.stack([np.cos(t), np.sin(t)])  # 2 × points
+        centre = np.array([self.a_opt, self.b_opt])
         a_parts: list[np.ndarray] = []
         b_parts: list[np.ndarray] = []
         gap = np.array([np.nan])
@@ -262,20 +264,50 @@ class Problem:
             if not excess > 0:
                 continue
             radii = np.sqrt(excess / eigvals)
-            offsets = eigvecs @ (radii[:, None] * circle)
-            a = self.a_opt + offsets[0]
-            b = self.b_opt + offsets[1]
-            if clip is not None:
-                outside = ~(
-                    (a >= clip.a_min)
-                    & (a <= clip.a_max)
-                    & (b >= clip.b_min)
-                    & (b <= clip.b_max)
-                )
-                a = np.where(outside, np.nan, a)
-                b = np.where(outside, np.nan, b)
-            a_parts += [a, gap]
-            b_parts += [b, gap]
+            # p(t) = centre + axis_u·cos t + axis_v·sin t
+            axis_u, axis_v = eigvecs[:, 0] * radii[0], eigvecs[:, 1] * radii[1]
+            if clip is None:
+                arcs = [(0.0, 2.0 * np.pi)]
+            else:
+                arcs = _arcs_inside(centre, axis_u, axis_v, clip)
+            for t_from, t_to in arcs:
+                t = np.linspace(t_from, t_to, points)
+                a = centre[0] + axis_u[0] * np.cos(t) + axis_v[0] * np.sin(t)
+                b = centre[1] + axis_u[1] * np.cos(t) + axis_v[1] * np.sin(t)
+                if clip is not None:  # rounding at the crossings
+                    a = np.clip(a, clip.a_min, clip.a_max)
+                    b = np.clip(b, clip.b_min, clip.b_max)
+                a_parts += [a, gap]
+                b_parts += [b, gap]
         if not a_parts:
             return np.empty(0), np.empty(0)
         return np.concatenate(a_parts), np.concatenate(b_parts)
+
+
+def _arcs_inside(
+    centre: np.ndarray, axis_u: np.ndarray, axis_v: np.ndarray, clip: ViewWindow
+) -> list[tuple[float, float]]:
+    """Parameter intervals where ``centre + u·cos t + v·sin t`` lies in ``clip``.
+
+    Each side of the window meets the ellipse where ``R·cos(t − φ) = d``; those
+    angles cut the ring into arcs, and an arc is kept if its middle is inside.
+    """
+    cuts = [0.0, 2.0 * np.pi]
+    for k, bounds in ((0, (clip.a_min, clip.a_max)), (1, (clip.b_min, clip.b_max))):
+        reach = math.hypot(axis_u[k], axis_v[k])
+        phase = math.atan2(axis_v[k], axis_u[k])
+        for bound in bounds:
+            if reach > 0 and abs(bound - centre[k]) <= reach:
+                turn = math.acos((bound - centre[k]) / reach)
+                cuts += [(phase + turn) % (2 * np.pi), (phase - turn) % (2 * np.pi)]
+    cuts.sort()
+    arcs = []
+    for t_from, t_to in itertools.pairwise(cuts):
+        if t_to - t_from <= 0:
+            continue
+        middle = (t_from + t_to) / 2
+        a = centre[0] + axis_u[0] * math.cos(middle) + axis_v[0] * math.sin(middle)
+        b = centre[1] + axis_u[1] * math.cos(middle) + axis_v[1] * math.sin(middle)
+        if clip.contains(a, b):
+            arcs.append((t_from, t_to))
+    return arcs

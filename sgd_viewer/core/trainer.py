@@ -79,9 +79,9 @@ class Trainer:
         Learning rate, hyperparameters and batch size apply from the next step
         on; anything else (see ``config.needs_reset``) resets the run.
         """
+        self._check_device(config.device)  # before anything changes
         old, self.config = self.config, config
         if needs_reset(old, config):
-            self._check_device(config.device)
             self._point_tensors = None
             self.reset()
             return True
@@ -229,7 +229,7 @@ class Trainer:
                     value.backward()
                     return value
 
-                batch_loss = float(optimizer.step(closure)) + loss_offset
+                batch_loss = float(optimizer.step(closure).detach()) + loss_offset
             else:
                 optimizer.zero_grad()
                 value = loss_fn()

@@ -221,11 +221,6 @@ def test_trajectory_csv(cli, tmp_path, extra) -> None:
         np.testing.assert_array_equal(table[:, column], getattr(batch, name))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli.run_fit writes row 0's gradient with !r of numpy float64, "
-    "which numpy 2 spells 'np.float64(...)': not a number in the CSV",
-)
 def test_trajectory_start_row_is_plain_numbers(cli, tmp_path) -> None:
     out = tmp_path / "trajectory.csv"
     assert cli("fit", "--steps", "3", "--trajectory", out).code == 0

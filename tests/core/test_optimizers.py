@@ -120,14 +120,6 @@ def test_every_knob_is_a_keyword_of_the_torch_class(name) -> None:
             name,
             hyper.name,
             id=f"{name}-{hyper.name}",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=ValueError,
-                reason="BUG: nesterov's momentum range starts at 0, which "
-                "torch.optim.SGD(nesterov=True) rejects",
-            )
-            if (name, hyper.name) == ("nesterov", "momentum")
-            else (),
         )
         for name in NAMES
         for hyper in OPTIMIZERS[name].hyperparameters
@@ -235,5 +227,6 @@ def test_names_are_case_insensitive() -> None:
 
 def test_only_gradient_scaled_optimizers_are_flagged() -> None:
     flagged = {n for n, s in OPTIMIZERS.items() if s.scales_with_gradient}
-    assert flagged == {"sgd", "momentum", "nesterov"}
+    # RAdam too: its warm-up steps are un-normalised momentum steps.
+    assert flagged == {"sgd", "momentum", "nesterov", "radam"}
     assert {n for n, s in OPTIMIZERS.items() if s.needs_closure} == {"lbfgs"}

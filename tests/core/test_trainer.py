@@ -23,16 +23,9 @@ from sgd_viewer.core.trainer import Trainer
 ALL = list(OPTIMIZERS)
 ADAPTIVE = ["adam", "adagrad", "rmsprop", "adamax", "nadam", "adadelta", "adamw"]
 
-# trainer.py wraps LBFGS's returned loss in float() with grad enabled, which
-# torch warns about; pyproject turns warnings into errors. The numerics of LBFGS
-# are still tested (with that one warning ignored); the warning itself is the
-# strict xfail test_lbfgs_step_emits_no_warning.
-LBFGS_WARNING = "ignore:Converting a tensor with requires_grad=True to a scalar"
-
 
 def opt_param(name: str):
-    marks = [pytest.mark.filterwarnings(LBFGS_WARNING)] if name == "lbfgs" else []
-    return pytest.param(name, id=name, marks=marks)
+    return pytest.param(name, id=name)
 
 
 def rel_err(actual: np.ndarray, expected: np.ndarray) -> float:
@@ -525,22 +518,19 @@ def test_adaptive_optimizers_stay_bounded_at_the_largest_lr(name) -> None:
         assert np.all(np.isfinite(getattr(batch, column))), column
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: RAdam's first steps (rho_t <= 5) are un-normalised −lr·m̂ steps, "
-    "so it explodes at high lr although the registry marks it "
-    "scales_with_gradient=False",
-)
-def test_radam_stays_bounded_as_its_registry_entry_claims() -> None:
-    assert not get_optimizer("radam").scales_with_gradient
+def test_radam_warm_up_diverges_like_sgd_as_its_registry_entry_says() -> None:
+    # Its first steps are plain momentum steps: at lr 1e3 they blow up.
+    assert get_optimizer("radam").scales_with_gradient
     trainer = trainer_for(generate(50), optimizer="radam", lr=1e3)
-    trainer.step(2000)
-    assert trainer.status == "running", trainer.message
+    batch = trainer.step(2000)
+    assert trainer.status == "diverged"
+    assert batch.diverged_step is not None
+    assert np.all(np.isfinite(batch.a))
 
 
 def test_every_optimizer_not_scaling_with_gradient_is_checked() -> None:
     unflagged = {n for n, s in OPTIMIZERS.items() if not s.scales_with_gradient}
-    assert unflagged - {"lbfgs", "radam"} == set(ADAPTIVE)
+    assert unflagged - {"lbfgs"} == set(ADAPTIVE)
 
 
 # ------------------------------------------------------------- convergence
@@ -556,7 +546,6 @@ def test_sgd_reaches_the_closed_form_optimum() -> None:
     assert np.all(np.diff(batch.loss) <= 1e-12 * batch.loss[:-1])
 
 
-@pytest.mark.filterwarnings(LBFGS_WARNING)
 def test_lbfgs_reaches_the_optimum_quickly() -> None:
     data = generate(50)
     trainer = trainer_for(
@@ -572,12 +561,6 @@ def test_lbfgs_reaches_the_optimum_quickly() -> None:
     assert np.all(np.isfinite(batch.a))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: trainer.py float(optimizer.step(closure)) converts a tensor that "
-    "requires grad; torch warns (a UserWarning, an error under pytest's "
-    "filterwarnings) on the first LBFGS step of a process",
-)
 def test_lbfgs_step_emits_no_warning() -> None:
     # torch warns once per process: look in a fresh one.
     code = (
@@ -614,11 +597,6 @@ def test_configure_to_unavailable_cuda_raises() -> None:
         trainer.configure(trainer.config.with_changes(device="cuda"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Trainer.configure stores the new config before _check_device "
-    "raises, leaving a cpu trainer whose config says cuda",
-)
 def test_rejected_configure_leaves_the_trainer_usable() -> None:
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
