@@ -74,7 +74,9 @@ def test_space_runs_and_ctrl_q_quits_cleanly(x_display):
     )
     try:
         window = _poll(
-            lambda: _xdotool(x_display, "search", "--name", "^sgd_viewer").split("\n")[0],
+            lambda: _xdotool(x_display, "search", "--name", "^sgd_viewer").split("\n")[
+                0
+            ],
             60,
             "the window",
         )
@@ -93,7 +95,7 @@ def test_space_runs_and_ctrl_q_quits_cleanly(x_display):
 
         _poll(lambda: steps() > 100, 30, "progress")
         _xdotool(x_display, "key", "ctrl+q")
-        out, err = app.communicate(timeout=30)
+        _out, err = app.communicate(timeout=30)
     finally:
         if app.poll() is None:
             app.kill()
