@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
     # Requests to the worker: queued, since it lives on another thread.
     _step_requested = Signal(int)
     _run_requested = Signal()
+    _pause_requested = Signal()
     _reset_requested = Signal(int, float, float)
     _config_requested = Signal(int, object)
     _data_requested = Signal(int, object)
@@ -237,6 +238,7 @@ class MainWindow(QMainWindow):
         )
         self._step_requested.connect(self._worker.step)
         self._run_requested.connect(self._worker.run)
+        self._pause_requested.connect(self._worker.pause)
         self._reset_requested.connect(self._worker.reset)
         self._config_requested.connect(self._worker.set_config)
         self._data_requested.connect(self._worker.set_data)
@@ -281,6 +283,9 @@ class MainWindow(QMainWindow):
 
     def pause(self) -> None:
         self._worker.pause_event.set()
+        # The event stops a running loop at once; the queued request, behind
+        # any run request still in flight, makes sure that run stops too.
+        self._pause_requested.emit()
         self._running = False
         self.controls.set_running(False)
         self._update_status()

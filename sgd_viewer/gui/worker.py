@@ -137,6 +137,15 @@ class TrainerWorker(QObject):
         self._target_step = None
         self._start_loop()
 
+    @Slot()
+    def pause(self) -> None:
+        """Stop the loop. Queued after any run request the GUI sent before it:
+        a Run starting now clears ``pause_event``, so the event alone would
+        lose a Pause pressed before the Run request arrived."""
+        self.pause_event.clear()
+        if self._running:
+            self._stop_loop()
+
     @Slot(int, float, float)
     def reset(self, generation: int, a0: float, b0: float) -> None:
         """Back to step 0 at ``(a0, b0)``; keeps running if it was."""
