@@ -204,8 +204,18 @@ class History:
 
 
 def display_indices(length: int, max_points: int = 5000) -> np.ndarray:
-    """At most ``max_points`` evenly spaced indices into ``length`` rows,
-    always including the first and the last."""
+    """At most ``max_points`` indices into ``length`` rows for drawing, always
+    including the first and the last.
+
+    A third are the first rows, a third log-spaced and a third evenly spaced:
+    descent moves most in its first steps (a momentum spiral, an overshoot), so
+    an even thinning alone would erase exactly what a learner came to see.
+    """
     if length <= max_points:
         return np.arange(length)
-    return np.unique(np.linspace(0, length - 1, max_points).round().astype(np.int64))
+    share = max(max_points // 3, 1)
+    head = np.arange(share)
+    logged = np.geomspace(share, length - 1, share)
+    even = np.linspace(0, length - 1, max_points - 2 * share)
+    picked = np.concatenate([head, logged.round(), even.round(), [length - 1]])
+    return np.unique(picked.astype(np.int64))

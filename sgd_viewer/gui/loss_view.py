@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 
 #: Smallest loss drawn: a perfect fit has loss 0, which a log axis cannot show.
 LOSS_FLOOR = 1e-300
@@ -25,7 +24,8 @@ class LossView(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.setLogMode(x=False, y=True)
-        plot.showGrid(x=True, y=True, alpha=0.2)
+        # No grid: pyqtgraph draws it through the axes, which repaint with every
+        # frame of a growing curve (4 ms an axis offscreen).
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "loss (log scale)")
         plot.setTitle("Loss curve", size="10pt")
@@ -33,10 +33,12 @@ class LossView(pg.PlotWidget):
         self._batch_curve = pg.PlotDataItem(
             pen=pg.mkPen("#9ecae1", width=1), name="mini-batch loss"
         )
-        self._curve = pg.PlotDataItem(pen=pg.mkPen("#1f77b4", width=2), name="loss")
+        # A 1-pixel pen takes Qt's hairline fast path: 0.2 ms against 3 ms at width 2.
+        self._curve = pg.PlotDataItem(pen=pg.mkPen("#1f77b4", width=1), name="loss")
         self._optimum = pg.InfiniteLine(
             angle=0,
-            pen=pg.mkPen("#2ca02c", width=2, style=Qt.PenStyle.DashLine),
+            # Solid: a dashed antialiased line cost 1.3 ms a frame offscreen.
+            pen=pg.mkPen("#2ca02c80", width=2),
             label="optimum {value}",
             labelOpts={
                 "position": 0.02,
@@ -50,6 +52,12 @@ class LossView(pg.PlotWidget):
         self._legend.removeItem(self._batch_curve)
         self._batch_curve.setVisible(False)
         self.optimum_loss = float("nan")
+        # The view's range is set here, not by auto-range: auto-range re-lays the
+        # axes on every frame of a growing curve (2 ms each). The range grows in
+        # steps instead, so most frames leave the axes as they were.
+        plot.disableAutoRange()
+        self._x_limit = 0.0
+        self._y_limits = (math.inf, -math.inf)
 
     def set_optimum(self, loss: float) -> None:
         """The smallest reachable loss, as a dashed reference line."""
@@ -66,6 +74,7 @@ class LossView(pg.PlotWidget):
     ) -> None:
         """Draw the loss (and the mini-batch loss, if given) against step."""
         self._curve.setData(steps, np.maximum(losses, LOSS_FLOOR))
+        self._fit_range(steps, losses, batch_losses)
         showing_batches = batch_losses is not None
         if showing_batches != self._batch_curve.isVisible():
             self._batch_curve.setVisible(showing_batches)
@@ -76,3 +85,31 @@ class LossView(pg.PlotWidget):
             self._batch_curve.setData(steps, np.maximum(batch_losses, LOSS_FLOOR))
         else:
             self._batch_curve.setData([], [])
+
+    def _fit_range(
+        self,
+        steps: np.ndarray,
+        losses: np.ndarray,
+        batch_losses: np.ndarray | None,
+    ) -> None:
+        """Grow the visible range to hold the curve (or start anew after a reset)."""
+        last_step = float(steps[-1]) if len(steps) else 0.0
+        shown = [losses] if batch_losses is None else [losses, batch_losses]
+        values = np.concatenate([*shown, [self.optimum_loss]])
+        values = np.log10(np.maximum(values[np.isfinite(values)], LOSS_FLOOR))
+        low, high = float(values.min()), float(values.max())
+        restarted = last_step < 0.5 * self._x_limit
+        if restarted:
+            self._x_limit, self._y_limits = 0.0, (math.inf, -math.inf)
+        plot = self.getPlotItem()
+        if last_step >= self._x_limit:
+            self._x_limit = max(10.0, last_step * 1.5)
+            plot.setXRange(0.0, self._x_limit, padding=0.02)
+        y_low, y_high = self._y_limits
+        if low < y_low or high > y_high:
+            span = max(high - low, 0.5)
+            self._y_limits = (
+                min(low, y_low) - 0.1 * span,
+                max(high, y_high) + 0.1 * span,
+            )
+            plot.setYRange(*self._y_limits, padding=0.0)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -249,8 +249,13 @@ class MainWindow(QMainWindow):
         self._worker.run_state_changed.connect(self._on_run_state)
         self._worker.preview_ready.connect(self._on_preview)
         self._worker.errored.connect(self._on_worker_error)
-        self._thread.start()
         LIVE_WINDOWS.add(self)
+        # torch's import (1.5 s of Python) would fight the first paint for the
+        # GIL: the thread starts once the window has painted, or after a second
+        # if it is never shown (a script driving an unshown window).
+        self._first_paint_watch = _FirstPaint(self, self._thread.start)
+        self.installEventFilter(self._first_paint_watch)
+        QTimer.singleShot(1000, self._first_paint_watch.fire)
 
     # ------------------------------------------------------------ commands
     @Slot(int)
@@ -603,6 +608,7 @@ class MainWindow(QMainWindow):
         """Stop the worker thread and wait for it: the one exit path."""
         if self._thread is None:
             return
+        self._first_paint_watch.cancel()  # a thread not yet started stays so
         self._worker.pause_event.set()
         self._thread.quit()
         self._thread.wait()
@@ -622,3 +628,25 @@ def _ask_for_csv(parent: QWidget) -> str | None:
         "CSV and text files (*.csv *.txt *.tsv);;All files (*)",
     )
     return path or None
+
+
+class _FirstPaint(QObject):
+    """Calls ``action`` once, after the watched widget's first paint."""
+
+    def __init__(self, parent: QWidget, action: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._action: Callable[[], None] | None = action
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self._action is not None:
+            # After this paint has finished, not in the middle of it.
+            QTimer.singleShot(0, self.fire)
+        return False
+
+    def cancel(self) -> None:
+        self._action = None
+
+    def fire(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()

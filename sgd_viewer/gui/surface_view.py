@@ -19,8 +19,10 @@ from sgd_viewer.core.problem import Problem, ViewWindow
 
 GRID_SHAPE = (200, 200)
 CONTOUR_COUNT = 10
-#: Most vertices of the drawn path; the full path is decimated to this.
-MAX_PATH_VERTICES = 5000
+#: Most vertices of a drawn path or curve; the full history is thinned to this.
+#: About the plots' width in pixels: more would cost paint time (an antialiased
+#: 5,000-vertex path took 3 ms a frame offscreen) and show nothing new.
+MAX_PATH_VERTICES = 1500
 
 PATH_COLOUR = "#d62728"
 CURRENT_COLOUR = "#d62728"
@@ -80,7 +82,7 @@ class SurfaceView(pg.PlotWidget):
         # outside the view (adaptive optimizers at high lr) cost 0.1-0.4 s a
         # frame; without antialiasing Qt clips it to the view (~3 ms).
         self._path = pg.PlotDataItem(
-            pen=pg.mkPen(PATH_COLOUR, width=2.5),
+            pen=pg.mkPen(PATH_COLOUR, width=2),
             name="path of descent",
             antialias=False,
         )
@@ -106,6 +108,9 @@ class SurfaceView(pg.PlotWidget):
             labelOpts={"color": START_COLOUR, "offset": (8, -8)},
         )
         self._start.setToolTip("Drag to choose where descent starts")
+        # Heatmap and rings change only with the view: cache them as pixmaps.
+        for item in (self._image, self._contours):
+            item.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
         for item in (
             self._contours,
             self._preview,
