@@ -213,9 +213,13 @@ def display_indices(length: int, max_points: int = 5000) -> np.ndarray:
     """
     if length <= max_points:
         return np.arange(length)
-    share = max(max_points // 3, 1)
+    if max_points < 6:
+        return np.unique(
+            np.linspace(0, length - 1, max_points).round().astype(np.int64)
+        )
+    share = max_points // 3
     head = np.arange(share)
     logged = np.geomspace(share, length - 1, share)
-    even = np.linspace(0, length - 1, max_points - 2 * share)
-    picked = np.concatenate([head, logged.round(), even.round(), [length - 1]])
+    even = np.linspace(0, length - 1, max_points - 2 * share)  # ends at length − 1
+    picked = np.concatenate([head, logged.round(), even.round()])
     return np.unique(picked.astype(np.int64))
