@@ -103,7 +103,7 @@ class LossView(pg.PlotWidget):
             self._x_limit, self._y_limits = 0.0, (math.inf, -math.inf)
         plot = self.getPlotItem()
         if last_step >= self._x_limit:
-            self._x_limit = max(10.0, last_step * 1.5)
+            self._x_limit = max(10.0, last_step * 1.25)
             plot.setXRange(0.0, self._x_limit, padding=0.02)
         y_low, y_high = self._y_limits
         if low < y_low or high > y_high:

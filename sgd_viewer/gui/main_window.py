@@ -154,7 +154,11 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
+        # As wide as the controls want plus a scrollbar, so a short screen
+        # scrolls the panel instead of cropping its right edge.
+        scroll.setMinimumWidth(
+            side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+        )
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         top = QSplitter(Qt.Orientation.Horizontal)
