@@ -1,0 +1,88 @@
+"""The remaining controls: pace, residuals, dataset menu, Open CSV button, title."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from sgd_viewer.core.data import load_bundled
+
+
+def test_steps_per_second_paces_the_run(window, qtbot):
+    spin = window.controls.speed_spin
+    assert spin.specialValueText() == "max"
+    spin.setValue(20)
+    qtbot.waitUntil(lambda: window._worker._steps_per_second == 20)
+    window.run()
+    qtbot.waitUntil(lambda: window.snapshot()["step"] >= 2, timeout=5000)
+    window.pause()
+    qtbot.waitUntil(lambda: not window._worker._running)
+    # Paced runs take whole steps a tick at a time: none was skipped or doubled.
+    np.testing.assert_array_equal(
+        window.history.column("step"), np.arange(1, len(window.history) + 1)
+    )
+    spin.setValue(0)
+    qtbot.waitUntil(lambda: window._worker._steps_per_second is None)
+
+
+def test_residuals_checkbox_draws_one_segment_per_point(window, qtbot):
+    window.step(5)
+    qtbot.waitUntil(lambda: window.snapshot()["step"] == 5)
+    window.controls.residuals_check.setChecked(True)
+    xs, ys = window.fit_view._residuals.getData()
+    a, b = window.snapshot()["a"], window.snapshot()["b"]
+    assert len(xs) == 2 * window.snapshot()["n"]
+    np.testing.assert_allclose(ys[1::2], a * xs[1::2] + b)
+    window.controls.residuals_check.setChecked(False)
+    assert not window.fit_view._residuals.isVisible()
+
+
+def test_dataset_menu_loads_bundled_data(window, qtbot):
+    combo = window.controls.dataset_combo
+    index = combo.findData("cars")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    snap = window.snapshot()
+    assert snap["n"] == load_bundled("cars").n
+    assert snap["step"] == 0
+    assert window.fit_view.getPlotItem().getAxis("bottom").labelText == "speed"
+
+
+def test_open_button_asks_for_a_file(make_window, qtbot, tmp_path):
+    good = tmp_path / "two.csv"
+    good.write_text("u,v\n0,1\n1,3\n2,5\n")
+    asked = []
+
+    def pick(parent):
+        asked.append(parent)
+        return str(good)
+
+    window = make_window(pick_csv=pick)
+    qtbot.mouseClick(window.controls.open_button, Qt.MouseButton.LeftButton)
+    assert asked == [window]
+    assert window.snapshot()["n"] == 3
+    assert window.problem.a_opt == pytest.approx(2.0)
+
+
+def test_cancelled_file_dialog_changes_nothing(make_window):
+    window = make_window(pick_csv=lambda parent: None)
+    before = window.snapshot()
+    assert not window.open_csv()
+    assert window.snapshot() == before
+
+
+def test_title_reports_step_and_status(window, qtbot):
+    window.step(3)
+    qtbot.waitUntil(lambda: window.snapshot()["step"] == 3)
+    assert "step 3 (paused)" in window.windowTitle()
+
+
+def test_large_data_are_subsampled_and_labelled(make_window):
+    from sgd_viewer.core.data import generate
+
+    window = make_window(data=generate(50_000))
+    assert window.fit_view.shown_points == 10_000
+    assert (
+        "10,000 of 50,000 points shown" in window.fit_view.getPlotItem().titleLabel.text
+    )
