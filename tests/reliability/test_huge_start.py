@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Q_ARG, QMetaObject, Qt
 
 from .helpers import views_are_finite
 
@@ -28,6 +29,14 @@ def test_a_start_whose_loss_overflows_float32(make_window, qtbot):
     window.apply_config(window._config.with_changes(lr=1e-9))
     window.set_start(1e20, 0.0)
     assert window.snapshot()["loss"] > FLOAT32_MAX
+    # Let the worker take the new lr and start (queued) before using its trainer.
+    QMetaObject.invokeMethod(
+        window._worker,
+        "set_speed",
+        Qt.ConnectionType.BlockingQueuedConnection,
+        Q_ARG(float, 0.0),
+    )
+    assert window._worker._trainer.start == (1e20, 0.0)
     batch = window._worker._trainer.step(1)  # what the worker would send
     assert batch.batch_loss[0] > FLOAT32_MAX
     window._on_steps(window._generation, batch)  # the GUI's slot, directly
