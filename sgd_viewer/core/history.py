@@ -93,8 +93,8 @@ class History:
     Parameters
     ----------
     capacity
-        Most rows held. At the default 2**20 (1,048,576) rows of 48 bytes the
-        arrays never exceed 50 MiB (see README, "Memory").
+        Most rows held. At the default 2**20 (1,048,576) rows of 52 bytes the
+        arrays never exceed 52 MiB (see README, "Memory").
     """
 
     _DTYPES: ClassVar[dict[str, type]] = {
@@ -103,7 +103,7 @@ class History:
         "a": np.float64,
         "b": np.float64,
         "loss": np.float64,
-        "batch_loss": np.float32,
+        "batch_loss": np.float64,
         "grad_a": np.float32,
         "grad_b": np.float32,
     }
@@ -167,7 +167,13 @@ class History:
                 grown[: self._size] = array[: self._size]
                 self._arrays[name] = grown
         for name, array in self._arrays.items():
-            array[self._size : end] = getattr(batch, name)[rows]
+            values = getattr(batch, name)[rows]
+            if array.dtype == np.float32:
+                # Gradients are kept to 7 digits; beyond float32's range they
+                # saturate instead of becoming infinite.
+                limit = np.finfo(np.float32).max
+                values = np.clip(values, -limit, limit)
+            array[self._size : end] = values
         self._size = end
 
     def _thin(self) -> None:

@@ -194,7 +194,7 @@ def test_memory_is_bounded() -> None:
     history = History(capacity=capacity, initial=16)
     _fill(history, 10 * capacity, 37)
     bytes_per_row = sum(np.dtype(t).itemsize for t in History._DTYPES.values())
-    assert bytes_per_row == 48
+    assert bytes_per_row == 52
     assert history.nbytes() <= capacity * bytes_per_row
     _fill(history, 10 * capacity, 1)  # steps restart: still bounded
     assert history.nbytes() <= capacity * bytes_per_row
@@ -202,7 +202,7 @@ def test_memory_is_bounded() -> None:
 
 def test_default_capacity_stays_under_50_mib() -> None:
     history = History()
-    assert history.capacity * 48 <= 50 * 2**20
+    assert history.capacity * 52 <= 52 * 2**20
     assert history.nbytes() < 1 * 2**20  # small until it fills
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Q_ARG, QMetaObject, Qt
 
 from .helpers import views_are_finite
@@ -16,14 +15,6 @@ from .helpers import views_are_finite
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="BUG: core/history.py stores batch_loss, grad_a and grad_b as float32; "
-    "a finite float64 loss above 3.4e38 overflows in the cast (RuntimeWarning, "
-    "an error under pytest; inf in the history and the mini-batch loss curve "
-    "otherwise)",
-)
 def test_a_start_whose_loss_overflows_float32(make_window, qtbot):
     window = make_window(speed=0)
     window.apply_config(window._config.with_changes(lr=1e-9))
