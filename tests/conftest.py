@@ -30,3 +30,39 @@ def _no_thread_left_running(request):
     for window in leftovers:
         window.shutdown()
     assert not leftovers, f"{len(leftovers)} window(s) left their worker thread running"
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build, show and wait for a window whose engine has loaded."""
+    import pyqtgraph as pg
+
+    from sgd_viewer.gui import create_main_window
+
+    # Every mouse move must reach pyqtgraph, and a drag may start at once.
+    pg.setConfigOption("mouseRateLimit", -1)
+
+    def make(**options):
+        window = create_main_window(**options)
+        qtbot.addWidget(window)
+        window.resize(1300, 850)
+        window.show()
+        qtbot.waitUntil(lambda: window.snapshot()["ready"], timeout=60_000)
+        window.surface_view.scene().minDragTime = 0
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    """The default window: the lesson's data, SGD lr 0.01, start (-1, 1)."""
+    return make_window()
+
+
+@pytest.fixture
+def mouse():
+    """Mouse gestures (press, move, release, drag, click) in data coordinates."""
+    import qt_mouse
+
+    return qt_mouse

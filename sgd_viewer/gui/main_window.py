@@ -384,6 +384,9 @@ class MainWindow(QMainWindow):
         self._restart_run()
         self._data_requested.emit(self._generation, data)
         self._show_dataset()
+        # Fewer points than the batch size: the box has clamped it to n.
+        if self.controls.config() != self._config:
+            self.apply_config(self.controls.config())
         self._refresh_views()
         return True
 

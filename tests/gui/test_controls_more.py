@@ -86,3 +86,14 @@ def test_large_data_are_subsampled_and_labelled(make_window):
     assert (
         "10,000 of 50,000 points shown" in window.fit_view.getPlotItem().titleLabel.text
     )
+
+
+def test_smaller_data_clamps_the_batch_size_everywhere(window, qtbot):
+    window.controls.batch_spin.setValue(40)
+    window.controls.n_spin.setValue(10)
+    window.controls.regenerate_button.click()
+    assert window.controls.batch_spin.value() == 10
+    assert window.snapshot()["batch_size"] == 10
+    window.step(2)
+    qtbot.waitUntil(lambda: window.snapshot()["step"] == 2)
+    assert window.snapshot()["epoch"] == 2  # a batch of 10 is all of the data

@@ -1,7 +1,6 @@
 """Helpers shared by the reliability suites (no fixtures here).
 
-Mouse gestures are copied from tests/gui/conftest.py: QMouseEvents sent to the
-plot's viewport at the position mapped from data coordinates (a, b).
+Mouse gestures live in tests/qt_mouse.py.
 """
 
 from __future__ import annotations
@@ -11,9 +10,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
 
 BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"
 NOT_INPUTS = {"README.md", "expected.json"}
@@ -31,62 +27,6 @@ def check_message(message: str, name: str, fragments: list[str]) -> None:
     lowered = message.lower()
     missing = [f for f in fragments if f not in lowered]
     assert not missing, f"{message!r} lacks {missing}"
-
-
-# --------------------------------------------------------------------- mouse
-def viewport_point(plot_widget, a: float, b: float) -> QPoint:
-    """Widget coordinates, in the plot's viewport, of the data point (a, b)."""
-    scene_pos = plot_widget.getPlotItem().getViewBox().mapViewToScene(QPointF(a, b))
-    return plot_widget.mapFromScene(scene_pos)
-
-
-def send_mouse(widget, kind: QEvent.Type, pos: QPoint, buttons) -> None:
-    button = (
-        Qt.MouseButton.LeftButton
-        if kind != QEvent.Type.MouseMove
-        else Qt.MouseButton.NoButton
-    )
-    global_pos = QPointF(widget.mapToGlobal(pos))
-    event = QMouseEvent(
-        kind, QPointF(pos), global_pos, button, buttons, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(widget, event)
-
-
-def press(plot_widget, a: float, b: float) -> None:
-    send_mouse(
-        plot_widget.viewport(),
-        QEvent.Type.MouseButtonPress,
-        viewport_point(plot_widget, a, b),
-        Qt.MouseButton.LeftButton,
-    )
-
-
-def move(plot_widget, a: float, b: float) -> None:
-    """Move with the left button held (a drag in progress)."""
-    send_mouse(
-        plot_widget.viewport(),
-        QEvent.Type.MouseMove,
-        viewport_point(plot_widget, a, b),
-        Qt.MouseButton.LeftButton,
-    )
-
-
-def release(plot_widget, a: float, b: float) -> None:
-    send_mouse(
-        plot_widget.viewport(),
-        QEvent.Type.MouseButtonRelease,
-        viewport_point(plot_widget, a, b),
-        Qt.MouseButton.NoButton,
-    )
-
-
-def drag(plot_widget, start: tuple[float, float], path: list[tuple[float, float]]):
-    """Press at ``start`` (data coordinates), move through ``path``, release."""
-    press(plot_widget, *start)
-    for a, b in path:
-        move(plot_widget, a, b)
-    release(plot_widget, *path[-1])
 
 
 # ------------------------------------------------------------------ numerics

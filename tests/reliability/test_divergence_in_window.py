@@ -180,8 +180,10 @@ def test_adaptive_optimizers_never_diverge_at_absurd_lr(name, make_window, qtbot
     window.controls.speed_spin.setValue(0)
     window.step(ADAPTIVE_STEPS)
     qtbot.waitUntil(
-        lambda: window.snapshot()["step"] == ADAPTIVE_STEPS
-        or window.snapshot()["status"] == "diverged",
+        lambda: (
+            window.snapshot()["step"] == ADAPTIVE_STEPS
+            or window.snapshot()["status"] == "diverged"
+        ),
         timeout=30_000,
     )
     snap = window.snapshot()

@@ -145,8 +145,9 @@ def test_window_opens_and_renders(kind, make_window, qtbot):
     window.controls.lr_spin.setValue(max(1e-6, 0.5 * min(problem.lr_max(), 10.0)))
     window.step(20)
     qtbot.waitUntil(
-        lambda: window.snapshot()["step"] == 20
-        or window.snapshot()["status"] == "diverged",
+        lambda: (
+            window.snapshot()["step"] == 20 or window.snapshot()["status"] == "diverged"
+        ),
         timeout=10_000,
     )
     snap = window.snapshot()

@@ -36,6 +36,7 @@ from hypothesis.stateful import (
 )
 from PySide6.QtCore import Q_ARG, QMetaObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
+from qt_mouse import drag
 
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.optimizers import OPTIMIZERS
@@ -43,7 +44,7 @@ from sgd_viewer.gui import create_main_window
 from sgd_viewer.gui.controls import LR_MAX, LR_MIN
 from sgd_viewer.gui.main_window import LIVE_WINDOWS
 
-from .helpers import BAD_DIR, CORPUS, drag, views_are_finite
+from .helpers import BAD_DIR, CORPUS, views_are_finite
 
 EXAMPLES = 200
 STEPS_PER_EXAMPLE = 30
@@ -158,14 +159,15 @@ class WindowUse(RuleBasedStateMachine):
         if before["running"] or count > EXACT_WAIT_MAX:
             self.settled = False
             self.wait(
-                lambda: self.snap()["step"] > before["step"]
-                or self.snap()["status"] == "diverged"
+                lambda: (
+                    self.snap()["step"] > before["step"]
+                    or self.snap()["status"] == "diverged"
+                )
             )
             return
         target = before["step"] + count
         self.wait(
-            lambda: self.snap()["step"] >= target
-            or self.snap()["status"] == "diverged"
+            lambda: self.snap()["step"] >= target or self.snap()["status"] == "diverged"
         )
         if self.settled and self.snap()["status"] != "diverged":
             assert self.snap()["step"] == target

@@ -1,39 +1,15 @@
-"""Fixtures for window tests: a ready window and deterministic mouse drags."""
+"""Deterministic mouse gestures on pyqtgraph plots, in data coordinates.
+
+QMouseEvents go straight to the plot's viewport at the position mapped from
+(a, b), so drags and clicks land exactly where a test means them (DESIGN.md §7).
+Shared by the GUI and reliability suites.
+"""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
-import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
-
-from sgd_viewer.gui import create_main_window
-
-# Every mouse move must reach pyqtgraph, and a drag may start at once.
-pg.setConfigOption("mouseRateLimit", -1)
-
-
-@pytest.fixture
-def make_window(qtbot):
-    """Build, show and wait for a window whose engine has loaded."""
-
-    def make(**options):
-        window = create_main_window(**options)
-        qtbot.addWidget(window)
-        window.resize(1300, 850)
-        window.show()
-        qtbot.waitUntil(lambda: window.snapshot()["ready"], timeout=60_000)
-        window.surface_view.scene().minDragTime = 0
-        return window
-
-    return make
-
-
-@pytest.fixture
-def window(make_window):
-    """The default window: the lesson's data, SGD lr 0.01, start (-1, 1)."""
-    return make_window()
 
 
 def viewport_point(plot_widget, a: float, b: float) -> QPoint:
@@ -94,19 +70,3 @@ def drag(plot_widget, start: tuple[float, float], path: list[tuple[float, float]
 def click(plot_widget, a: float, b: float) -> None:
     press(plot_widget, a, b)
     release(plot_widget, a, b)
-
-
-class _Mouse:
-    """Deterministic mouse gestures on a plot, in data coordinates."""
-
-    press = staticmethod(press)
-    move = staticmethod(move)
-    release = staticmethod(release)
-    drag = staticmethod(drag)
-    click = staticmethod(click)
-    point = staticmethod(viewport_point)
-
-
-@pytest.fixture
-def mouse():
-    return _Mouse()
