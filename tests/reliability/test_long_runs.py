@@ -58,7 +58,7 @@ def _headless(steps: int, capacity: int, chunk: int = 10_000) -> None:
     assert np.all(np.diff(step_column) > 0)
     last = history.last()
     assert (last["a"], last["b"]) == trainer.parameters
-    # Array capacity never exceeds capacity rows of 48 bytes.
+    # Array capacity never exceeds capacity rows of 52 bytes.
     assert history.nbytes() <= capacity * 52
     # Memory: the arrays' bound plus slack for allocator noise, not per step.
     assert growth < capacity * 52 / 2**20 + 64, f"RSS grew {growth:.0f} MiB"
