@@ -9,6 +9,7 @@ shutdown path (:meth:`MainWindow.shutdown`) that closing and tests share.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -46,6 +47,8 @@ from sgd_viewer.gui.surface_view import MAX_PATH_VERTICES, SurfaceView
 from sgd_viewer.gui.worker import TrainerWorker
 
 DEFAULT_START = (-1.0, 1.0)
+#: Seconds between readout (and title) updates during a run.
+READOUT_INTERVAL = 0.1
 
 #: Windows whose worker thread is running; emptied by :meth:`MainWindow.shutdown`.
 #: Lets tests prove that no window leaves a thread behind.
@@ -118,6 +121,7 @@ class MainWindow(QMainWindow):
         self._dragging = False
         self._message = ""
         self._shown = self._start
+        self._readouts_shown_at = 0.0
         self._pick_csv = pick_csv or _ask_for_csv
         self.last_error: str | None = None
 
@@ -495,7 +499,13 @@ class MainWindow(QMainWindow):
             self.surface_view.set_current(path_a[-1], path_b[-1])
             self.fit_view.set_line(a, b)
         self.loss_view.set_curve(steps, losses, batch_losses)
-        self._update_status()
+        # While running, numbers change faster than anyone reads them: ten
+        # updates a second are plenty and leave the frame to the plots. When
+        # the run stops (_on_run_state) they are brought up to date at once.
+        now = time.perf_counter()
+        if not self._running or now - self._readouts_shown_at >= READOUT_INTERVAL:
+            self._readouts_shown_at = now
+            self._update_status()
         self.state_changed.emit()
 
     def _progress(self) -> str:

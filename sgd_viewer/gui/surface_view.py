@@ -135,6 +135,7 @@ class SurfaceView(pg.PlotWidget):
         self._reduction = "mean"
         self._moving_handle_programmatically = False
         self._arrow_tip: tuple[float, float] | None = None
+        self._arrow_angle: float | None = None
         self.current: tuple[float, float] | None = None
         self.levels = np.empty(0)
         self._legend.removeItem(self._preview)
@@ -270,7 +271,10 @@ class SurfaceView(pg.PlotWidget):
         tip = view_box.mapViewToScene(QPointF(*self._arrow_tip))
         dx, dy = tip.x() - tail.x(), tip.y() - tail.y()
         # ArrowItem points left at angle 0 and rotates clockwise on screen.
-        self._arrow_head.setStyle(angle=math.degrees(math.atan2(-dy, -dx)))
+        angle = round(math.degrees(math.atan2(-dy, -dx)))
+        if angle != self._arrow_angle:  # setStyle rebuilds the arrow's path
+            self._arrow_angle = angle
+            self._arrow_head.setStyle(angle=angle)
         self._arrow_head.setPos(*self._arrow_tip)
         self._arrow_head.setVisible(True)
 
