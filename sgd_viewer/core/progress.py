@@ -35,7 +35,10 @@ def assess_progress(
         return "not started"
     scale = max(loss_opt, 1e-9 * (start_loss - loss_opt), np.finfo(float).tiny)
     excess = losses - loss_opt
-    if excess[-1] <= CONVERGED_TOLERANCE * scale:
+    # Converged means it stays there: Adam at an absurd lr passes through the
+    # optimum and is thrown off again, which must not read as "converged".
+    settled = excess[losses.size // 2 :]
+    if float(np.max(settled)) <= CONVERGED_TOLERANCE * scale:
         return "converged"
     if losses.size < 4:
         start_excess = start_loss - loss_opt
