@@ -224,6 +224,19 @@ def lesson_stepper(
     return run
 
 
+def _compare_rates(app, base, settings: Settings) -> tuple[float, float]:
+    """Median steps/s of the app's stepper and the baseline's, each warmed up
+    first and measured in alternation so that drifting load hits both alike."""
+    warm_up(app, 2 * settings.budget_s)
+    warm_up(base, 2 * settings.budget_s)
+    value, baseline, _, _ = alternate(
+        lambda: steps_per_second(app, settings.budget_s),
+        lambda: steps_per_second(base, settings.budget_s),
+        settings.repeats,
+    )
+    return value, baseline
+
+
 # --------------------------------------------------------- engine_full_batch
 def engine_full_batch(settings: Settings) -> list[dict[str, Any]]:
     """Steps/s of the app's trainer (full batch) against the lesson's loop."""
@@ -236,14 +249,10 @@ def engine_full_batch(settings: Settings) -> list[dict[str, Any]]:
             data = dataset(n)
             x, y = point_tensors(data)
             for optimizer in ("sgd", "adam"):
-                app = app_stepper(data, optimizer, None)
-                base = lesson_stepper(x, y, optimizer)
-                warm_up(app, 2 * settings.budget_s)
-                warm_up(base, 2 * settings.budget_s)
-                value, baseline, _, _ = alternate(
-                    lambda app=app: steps_per_second(app, settings.budget_s),
-                    lambda base=base: steps_per_second(base, settings.budget_s),
-                    settings.repeats,
+                value, baseline = _compare_rates(
+                    app_stepper(data, optimizer, None),
+                    lesson_stepper(x, y, optimizer),
+                    settings,
                 )
                 if n <= 1_000:
                     target, minimum = "≥ 0.8×", 0.8
@@ -264,7 +273,7 @@ def engine_full_batch(settings: Settings) -> list[dict[str, Any]]:
                         repeats=settings.repeats,
                     )
                 )
-            del data, x, y, app, base
+            del data, x, y  # free n = 1e7 before the next size
     return rows
 
 
@@ -277,14 +286,10 @@ def engine_minibatch(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     with single_thread():
         for batch_size in (32, 1024):
-            app = app_stepper(data, "sgd", batch_size)
-            base = lesson_stepper(x, y, "sgd", batch_size)
-            warm_up(app, 2 * settings.budget_s)
-            warm_up(base, 2 * settings.budget_s)
-            value, baseline, _, _ = alternate(
-                lambda app=app: steps_per_second(app, settings.budget_s),
-                lambda base=base: steps_per_second(base, settings.budget_s),
-                settings.repeats,
+            value, baseline = _compare_rates(
+                app_stepper(data, "sgd", batch_size),
+                lesson_stepper(x, y, "sgd", batch_size),
+                settings,
             )
             rows.append(
                 row(
