@@ -235,11 +235,13 @@ class TrainerWorker(QObject):
 
     def _stop_loop(self) -> None:
         self._timer.stop()
-        self._flush()
         self._target_step = None
         if self._running:
             self._running = False
+            # Before the last steps: when the window shows the final step, it
+            # already knows the run has stopped.
             self.run_state_changed.emit(False)
+        self._flush()
 
     @Slot()
     def _tick(self) -> None:
