@@ -160,7 +160,8 @@ def test_just_below_the_limit_nothing_diverges(name, make_window, qtbot):
 #   1e4 to 1e7 times L*) without blowing up.
 # * adam, adamw: reach the optimum exactly, then get kicked away again whenever
 #   the second-moment estimate has decayed (steps of ~lr from a tiny gradient):
-#   the verdict cycles through converged, not converging and converging.
+#   "converged" needs the recent half of the window to stay at the optimum,
+#   so the verdict moves between "converging" and "not converging".
 # * nadam: bounces far from the optimum; its verdict alternates between
 #   "converging" and "not converging" but is never "converged".
 CONVERGED = {"adagrad", "adamax"}
@@ -209,7 +210,7 @@ def test_adaptive_optimizers_never_diverge_at_absurd_lr(name, make_window, qtbot
         assert snap["progress"] == "not converging"
         assert excess[-200:].min() > 1e3
     elif name in BOUNCING_AT_OPTIMUM:
-        assert snap["progress"] != "diverged"
+        assert snap["progress"] in ("converging", "not converging")
         assert excess[-1000:].min() < 1e-9  # it reaches the optimum...
         assert excess[-1000:].max() > 1e3  # ...and is thrown far off again
     else:
