@@ -8,20 +8,13 @@ a directory, an unreadable file, a 1 MB line, too many rows) are built here.
 
 from __future__ import annotations
 
-import json
 import pathlib
 from pathlib import Path
 
 import pytest
+from bad_corpus import BAD_DIR, CORPUS, EXPECTED
 
 from sgd_viewer.core.data import DEFAULT_MAX_ROWS, DataError, csv_columns, load_csv
-
-BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"
-NOT_INPUTS = {"README.md", "expected.json"}
-EXPECTED: dict[str, list[str]] = json.loads(
-    (BAD_DIR / "expected.json").read_text(encoding="utf-8")
-)
-CORPUS = sorted(p.name for p in BAD_DIR.iterdir() if p.name not in NOT_INPUTS)
 
 
 def check_message(err: DataError, path: Path, fragments: list[str]) -> None:

@@ -5,18 +5,10 @@ Mouse gestures live in tests/qt_mouse.py.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
-
-BAD_DIR = Path(__file__).resolve().parents[1] / "data" / "bad"
-NOT_INPUTS = {"README.md", "expected.json"}
-EXPECTED: dict[str, list[str]] = json.loads(
-    (BAD_DIR / "expected.json").read_text(encoding="utf-8")
-)
-CORPUS = sorted(p.name for p in BAD_DIR.iterdir() if p.name not in NOT_INPUTS)
+from bad_corpus import BAD_DIR, CORPUS, EXPECTED
 
 
 # ------------------------------------------------------------------ messages
@@ -60,3 +52,6 @@ def views_are_finite(window) -> list[str]:
     if line is not None and not all(math.isfinite(v) for v in line):
         bad.append("fit line parameters")
     return bad
+
+
+__all__ = ["BAD_DIR", "CORPUS", "EXPECTED", "check_message", "views_are_finite"]
