@@ -9,8 +9,9 @@ colour them:
   a process showing a bare window of two pyqtgraph plots; the child prints a
   marker from an event filter on its first ``QEvent.Paint``.
 - ``gui_run``: the window at n = 1e5 running flat out for 3 s: steps/s, painted
-  frames/s of the plots, and the lateness of a 10 ms ``QTimer`` heartbeat,
-  against the headless trainer's steps/s measured in the same child.
+  frames/s (repaints of the plot repainted most; each plot's rate is reported
+  too), and the lateness of a 10 ms ``QTimer`` heartbeat, against the headless
+  trainer's steps/s measured in the same child.
 
 Imports Qt only inside the child functions (``*_child``), which the parent runs
 with ``python -c``; the parent side needs neither Qt nor torch.
@@ -209,6 +210,11 @@ def gui_run_child(n: int, seconds: float) -> None:
     _set_flat_out(window)
 
     class PaintCounter(QObject):
+        """Counts repaints of each plot. A plot is repainted only when its
+        picture changed (a converged fit line stays put), so the window's
+        frames are the repaints of the plot repainted most often: each is a
+        new picture on screen."""
+
         def __init__(self, names: dict[Any, str]) -> None:
             super().__init__()
             self.names = names
@@ -260,8 +266,10 @@ def gui_run_child(n: int, seconds: float) -> None:
     counts = counter.counts
     result: dict[str, Any] = {
         "steps_per_s": (step1 - step0) / elapsed,
-        "frames": counts,
-        "frames_per_s": {k: v / elapsed for k, v in counts.items()},
+        "frames": max(counts.values(), default=0),
+        "frames_per_s": max(counts.values(), default=0) / elapsed,
+        "repaints": counts,
+        "repaints_per_s": {k: v / elapsed for k, v in counts.items()},
         "lateness_p50_ms": float(np.percentile(lateness, 50)) if beats else None,
         "lateness_p99_ms": float(np.percentile(lateness, 99)) if beats else None,
         "lateness_max_ms": float(lateness.max()) if lateness.size else None,
@@ -379,8 +387,7 @@ def gui_run(settings: Settings) -> list[dict[str, Any]]:
     lines = run_child(code, timeout=120).strip().splitlines()
     value = result["steps_per_s"]
     baseline = median(json.loads(lines[-1]))
-    per_plot = result["frames_per_s"]
-    frames = min(per_plot.values()) if per_plot else 0.0
+    frames = result["frames_per_s"]
     p50, p99 = result["lateness_p50_ms"], result["lateness_p99_ms"]
     met = value / baseline >= 0.6 and frames >= 50 and p99 is not None and p99 <= 30
     return [
@@ -393,7 +400,7 @@ def gui_run(settings: Settings) -> list[dict[str, Any]]:
             met,
             headless_ratio=value / baseline,
             frames_per_s=frames,
-            frames_per_s_by_plot=per_plot,
+            repaints_per_s_by_plot=result["repaints_per_s"],
             lateness_p50_ms=p50,
             lateness_p99_ms=p99,
             lateness_max_ms=result["lateness_max_ms"],

@@ -7,6 +7,7 @@ immutable; a History belongs to the one thread that appends to it).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -224,8 +225,13 @@ def display_indices(length: int, max_points: int = 5000) -> np.ndarray:
             np.linspace(0, length - 1, max_points).round().astype(np.int64)
         )
     share = max_points // 3
-    head = np.arange(share)
-    logged = np.geomspace(share, length - 1, share)
+    head = np.arange(share, dtype=np.float64)
+    # geomspace, without its checks: this runs with every frame of a run.
+    logged = np.exp(np.linspace(math.log(share), math.log(length - 1), share))
     even = np.linspace(0, length - 1, max_points - 2 * share)  # ends at length − 1
-    picked = np.concatenate([head, logged.round(), even.round()])
-    return np.unique(picked.astype(np.int64))
+    picked = np.concatenate([head, logged, even]).round().astype(np.int64)
+    picked.sort()
+    distinct = np.empty(picked.size, dtype=bool)
+    distinct[0] = True
+    np.not_equal(picked[1:], picked[:-1], out=distinct[1:])
+    return picked[distinct]

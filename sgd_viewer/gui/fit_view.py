@@ -11,6 +11,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from sgd_viewer.core.data import Dataset
+from sgd_viewer.gui.native_items import (
+    PlotCanvas,
+    SmoothDataPath,
+    add_cached_legend,
+    legend_stand_in,
+)
 
 #: Most points drawn; beyond this a seeded random subsample is shown (and said).
 MAX_SCATTER_POINTS = 10_000
@@ -20,7 +26,7 @@ TRUE_LINE_COLOUR = "#2ca02c"
 POINT_COLOUR = "#1f77b4"
 
 
-class FitView(pg.PlotWidget):
+class FitView(PlotCanvas):
     """Scatter of ``(x, y)`` with the line ``y = a·x + b`` being fitted."""
 
     def __init__(self, parent=None) -> None:
@@ -31,7 +37,7 @@ class FitView(pg.PlotWidget):
         plot.setMenuEnabled(False)
         # Points rise to the right in the lesson's data: the bottom-right
         # corner is the one most often empty.
-        self._legend = plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        self._legend = add_cached_legend(plot, offset=(-10, -10), labelTextSize="8pt")
         self._scatter = pg.ScatterPlotItem(
             size=6, pen=None, brush=pg.mkBrush(POINT_COLOUR + "b0"), name="data"
         )
@@ -45,9 +51,13 @@ class FitView(pg.PlotWidget):
             pen=pg.mkPen(TRUE_LINE_COLOUR, width=2, style=Qt.PenStyle.DashLine),
             name="true line",
         )
-        self._line = pg.PlotDataItem(pen=pg.mkPen(LINE_COLOUR, width=3), name="fit")
-        for item in (self._scatter, self._residuals, self._true_line, self._line):
+        # Moves every frame: drawn by Qt in C++ (see native_items).
+        line_pen = pg.mkPen(LINE_COLOUR, width=3)
+        self._line = SmoothDataPath(plot.getViewBox(), line_pen)
+        for item in (self._scatter, self._residuals, self._true_line):
             plot.addItem(item)
+        plot.addItem(self._line, ignoreBounds=True)
+        self._legend.addItem(legend_stand_in(self._line, pen=line_pen), "fit")
         self._residuals.setVisible(False)
         self._legend.removeItem(self._residuals)
         # Static between datasets: drawn once into a pixmap, then blitted (a
@@ -107,7 +117,7 @@ class FitView(pg.PlotWidget):
     def set_line(self, a: float, b: float) -> None:
         """Draw the fitted line ``y = a·x + b`` (and its residuals)."""
         self.line_parameters = (float(a), float(b))
-        self._line.setData(self._x_ends, a * self._x_ends + b)
+        self._line.set_data(self._x_ends, a * self._x_ends + b)
         if self._residuals.isVisible():
             self._update_residuals()
 

@@ -41,6 +41,7 @@ from sgd_viewer.core.progress import assess_progress
 from sgd_viewer.gui.column_dialog import choose_columns
 from sgd_viewer.gui.controls import ControlPanel
 from sgd_viewer.gui.fit_view import FitView
+from sgd_viewer.gui.frame_sync import draw_now
 from sgd_viewer.gui.loss_view import LossView
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.surface_view import MAX_PATH_VERTICES, SurfaceView
@@ -185,6 +186,9 @@ class MainWindow(QMainWindow):
         main.setSizes([360, 1040])
         self.setCentralWidget(main)
         self.statusBar().showMessage("Loading the training engine (torch)…")
+        self._plot_scenes = [
+            view.scene() for view in (self.fit_view, self.surface_view, self.loss_view)
+        ]
 
         c = self.controls
         c.step_requested.connect(self.step)
@@ -272,7 +276,7 @@ class MainWindow(QMainWindow):
         if not self._ready:
             return
         if self._running:
-            self._worker.pause_event.set()
+            self._worker.request_pause()
         self._step_requested.emit(int(count))
 
     def _step_from_keyboard(self) -> None:
@@ -295,7 +299,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def pause(self) -> None:
-        self._worker.pause_event.set()
+        self._worker.request_pause()
         # The event stops a running loop at once; the queued request, behind
         # any run request still in flight, makes sure that run stops too.
         self._pause_requested.emit()
@@ -428,6 +432,13 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_steps(self, generation: int, batch: StepBatch) -> None:
+        try:
+            self._show_steps(generation, batch)
+        finally:
+            # The worker waits for this (worker.FRAME_WAIT_SECONDS at most).
+            self._worker.frame_shown.set()
+
+    def _show_steps(self, generation: int, batch: StepBatch) -> None:
         if generation != self._generation:
             return  # steps of a run the user has since restarted
         self._history.append(batch)
@@ -441,6 +452,7 @@ class MainWindow(QMainWindow):
         if last is not None and not self._dragging:
             self._shown = (float(last["a"]), float(last["b"]))
         self._refresh_views()
+        draw_now(self, self._plot_scenes)
 
     @Slot(bool)
     def _on_run_state(self, running: bool) -> None:
@@ -626,7 +638,7 @@ class MainWindow(QMainWindow):
         if self._thread is None:
             return
         self._first_paint_watch.cancel()  # a thread not yet started stays so
-        self._worker.pause_event.set()
+        self._worker.request_pause()
         self._thread.quit()
         self._thread.wait()
         self._thread = None
@@ -665,5 +677,8 @@ class _FirstPaint(QObject):
 
     def fire(self) -> None:
         action, self._action = self._action, None
+        # Done watching: every later event of the window would pass through
+        # this Python filter for nothing.
+        self.parent().removeEventFilter(self)
         if action is not None:
             action()

@@ -16,6 +16,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 
 from sgd_viewer.core.problem import Problem, ViewWindow
+from sgd_viewer.gui.native_items import (
+    DataPath,
+    PixelMarker,
+    PlotCanvas,
+    add_cached_legend,
+    cache_as_pixmap,
+    legend_stand_in,
+)
 
 GRID_SHAPE = (200, 200)
 CONTOUR_COUNT = 10
@@ -29,9 +37,23 @@ CURRENT_COLOUR = "#d62728"
 OPTIMUM_COLOUR = "#ffd700"
 START_COLOUR = "#ff7f0e"
 ARROW_COLOUR = "#c000c0"
+ARROW_HEAD_PX = 14.0
+#: Share of white mixed into the heatmap's colours: a paled heatmap keeps dark
+#: contours, the red path and the labels readable at both ends of the map.
+HEATMAP_PALING = 0.3
 
 
-class SurfaceView(pg.PlotWidget):
+def _paled_colour_map(name: str, white_share: float) -> pg.ColorMap:
+    """The colour map ``name`` mixed with white. Mixed into the colours, not
+    drawn with opacity: an opaque heatmap is a plain copy to the screen, and
+    the colour bar shows exactly the colours of the map."""
+    positions, colours = pg.colormap.get(name).getStops(mode=pg.ColorMap.BYTE)
+    rgb = colours[:, :3].astype(np.float64)
+    paled = np.round(rgb * (1 - white_share) + 255 * white_share).astype(np.uint8)
+    return pg.ColorMap(positions, np.column_stack([paled, colours[:, 3]]))
+
+
+class SurfaceView(PlotCanvas):
     """Contour map of the loss with the optimizer's path.
 
     Signals
@@ -54,17 +76,14 @@ class SurfaceView(pg.PlotWidget):
         plot.setLabel("bottom", "a (slope)")
         plot.setLabel("left", "b (intercept)")
         plot.setTitle("Loss surface L(a, b)", size="10pt")
-        self._legend = plot.addLegend(
-            offset=(-10, -10), brush=pg.mkBrush("#ffffffd8"), labelTextSize="8pt"
+        self._legend = add_cached_legend(
+            plot, offset=(-10, -10), brush=pg.mkBrush("#ffffffd8"), labelTextSize="8pt"
         )
         self._image = pg.ImageItem(axisOrder="col-major")
         self._image.setZValue(-10)
-        # A paled heatmap keeps dark contours, the red path and the labels
-        # readable at both ends of the colour map.
-        self._image.setOpacity(0.7)
         plot.addItem(self._image)
         self._colour_bar = pg.ColorBarItem(
-            colorMap=pg.colormap.get("viridis"),
+            colorMap=_paled_colour_map("viridis", HEATMAP_PALING),
             label="log₁₀ loss",
             interactive=False,
             width=15,
@@ -77,27 +96,21 @@ class SurfaceView(pg.PlotWidget):
             pen=pg.mkPen("#000000", width=2, style=Qt.PenStyle.DotLine),
             name="preview (200 steps)",
         )
-        # Not antialiased: an antialiased wide stroke is rasterised along its
+        view_box = plot.getViewBox()
+        # Drawn by Qt in C++ every frame (see native_items), and not
+        # antialiased: an antialiased wide stroke is rasterised along its
         # whole length, off-view parts included, so a path zigzagging far
         # outside the view (adaptive optimizers at high lr) cost 0.1-0.4 s a
-        # frame; without antialiasing Qt clips it to the view (~3 ms).
-        self._path = pg.PlotDataItem(
-            pen=pg.mkPen(PATH_COLOUR, width=2),
-            name="path of descent",
-            antialias=False,
-        )
-        self._arrow_shaft = pg.PlotDataItem(
-            pen=pg.mkPen(ARROW_COLOUR, width=3), name="−∇L (downhill)"
-        )
-        self._arrow_head = pg.ArrowItem(
-            headLen=14, tailLen=0, brush=ARROW_COLOUR, pen=None
+        # frame; without antialiasing Qt clips it to the view.
+        self._path = DataPath(view_box, pg.mkPen(PATH_COLOUR, width=2))
+        self._arrow = PixelMarker(
+            pg.mkPen(ARROW_COLOUR, width=3, cap=Qt.PenCapStyle.FlatCap),
+            ARROW_COLOUR,
         )
         self._optimum = pg.ScatterPlotItem(
             size=20, symbol="star", brush=OPTIMUM_COLOUR, pen="k", name="optimum"
         )
-        self._current = pg.ScatterPlotItem(
-            size=11, symbol="o", brush=CURRENT_COLOUR, pen="w", name="current"
-        )
+        self._current = PixelMarker.circle(11, "w", CURRENT_COLOUR)
         self._start = pg.TargetItem(
             pos=(0.0, 0.0),
             size=16,
@@ -111,16 +124,28 @@ class SurfaceView(pg.PlotWidget):
         # Heatmap and rings change only with the view: cache them as pixmaps.
         for item in (self._image, self._contours):
             item.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
-        for item in (
-            self._contours,
-            self._preview,
-            self._path,
-            self._arrow_shaft,
-            self._optimum,
-            self._current,
-        ):
-            plot.addItem(item)
-        plot.addItem(self._arrow_head)
+        current_style = {
+            "symbol": "o",
+            "size": 11,
+            "brush": CURRENT_COLOUR,
+            "pen": "w",
+        }
+        self._stand_ins: dict = {}
+        # In drawing order (the current point above the optimum's star), each
+        # with its legend entry.
+        plot.addItem(self._contours)
+        plot.addItem(self._preview)
+        self._add_native(self._path, "path of descent", pen=self._path.pen())
+        self._add_native(
+            self._arrow, "−∇L (downhill)", pen=pg.mkPen(ARROW_COLOUR, width=3)
+        )
+        plot.addItem(self._optimum)
+        # Still while the path moves: drawn from pixmaps, not in Python.
+        cache_as_pixmap(self._optimum)
+        cache_as_pixmap(self._start)
+        self._add_native(self._current, "current", scatter=True, **current_style)
+        self._current.setVisible(False)  # until there is a current point
+        self._arrow.setVisible(False)
         plot.addItem(self._start)
         self._level_labels: list[pg.TextItem] = []
         self._start.sigPositionChanged.connect(self._on_handle_moved)
@@ -134,11 +159,22 @@ class SurfaceView(pg.PlotWidget):
         self._problem: Problem | None = None
         self._reduction = "mean"
         self._moving_handle_programmatically = False
-        self._arrow_tip: tuple[float, float] | None = None
-        self._arrow_angle: float | None = None
         self.current: tuple[float, float] | None = None
         self.levels = np.empty(0)
         self._legend.removeItem(self._preview)
+
+    def _add_native(
+        self, item, name: str, scatter: bool = False, **legend_style
+    ) -> None:
+        # The view's range is set by show_window, never fitted to these.
+        self.getPlotItem().addItem(item, ignoreBounds=True)
+        stand_in = legend_stand_in(item, scatter, **legend_style)
+        self._legend.addItem(stand_in, name)
+        self._stand_ins[item] = stand_in
+
+    def _show_native(self, item, shown: bool = True) -> None:
+        """Show ``item`` unless its legend entry was clicked to hide it."""
+        item.setVisible(shown and self._stand_ins[item].isVisible())
 
     # ------------------------------------------------------------- the data
     def set_problem(
@@ -190,7 +226,7 @@ class SurfaceView(pg.PlotWidget):
         a, b = problem.ellipses(self.levels, self._reduction, clip=view.expanded(3.0))
         self._contours.setData(a, b)
         self._place_level_labels(a, b, view)
-        self._update_arrow_head()
+        self._update_arrow()
 
     def _place_level_labels(self, a: np.ndarray, b: np.ndarray, view: ViewWindow):
         """Label every other ring where it crosses the view's top-most point."""
@@ -220,12 +256,13 @@ class SurfaceView(pg.PlotWidget):
     # ------------------------------------------------------------- the path
     def set_path(self, a: np.ndarray, b: np.ndarray) -> None:
         """The path so far (already decimated by the caller)."""
-        self._path.setData(a, b)
+        self._path.set_data(a, b)
 
     def set_current(self, a: float, b: float) -> None:
         """Mark the current parameters and the downhill direction there."""
         self.current = (float(a), float(b))
-        self._current.setData([a], [b])
+        self._current.setPos(self.current[0], self.current[1])
+        self._show_native(self._current)
         self._update_arrow()
 
     def set_preview(self, a: np.ndarray | None, b: np.ndarray | None) -> None:
@@ -239,7 +276,8 @@ class SurfaceView(pg.PlotWidget):
             self._legend.addItem(self._preview, "preview: next 200 steps")
 
     def _update_arrow(self) -> None:
-        """Shaft along −∇L at the current point, a fixed share of the view long.
+        """An arrow along −∇L at the current point, 12 % of the view's
+        shorter side long.
 
         Gradients span many orders of magnitude, so the arrow shows direction
         only; its length is in the readouts.
@@ -248,35 +286,24 @@ class SurfaceView(pg.PlotWidget):
             return
         a, b = self.current
         grad_a, grad_b = self._problem.gradient(a, b, self._reduction)
-        view = self.visible_window()
-        width, height = view.a_max - view.a_min, view.b_max - view.b_min
-        # Normalise in view units so the arrow looks as long in either direction.
-        da, db = -grad_a / width, -grad_b / height
-        norm = math.hypot(da, db)
+        pixel_a, pixel_b = self.getPlotItem().getViewBox().viewPixelSize()
+        if not (pixel_a > 0 and pixel_b > 0):  # not laid out yet
+            self._show_native(self._arrow, False)
+            return
+        # Downhill in pixels (screen y points down, b up).
+        dx, dy = -grad_a / pixel_a, grad_b / pixel_b
+        norm = math.hypot(dx, dy)
         if not norm > 0 or not math.isfinite(norm):
-            self._arrow_shaft.setData([], [])
-            self._arrow_tip = None
-            self._arrow_head.setVisible(False)
+            self._show_native(self._arrow, False)
             return
-        tip = (a + 0.12 * da / norm * width, b + 0.12 * db / norm * height)
-        self._arrow_shaft.setData([a, tip[0]], [b, tip[1]])
-        self._arrow_tip = tip
-        self._update_arrow_head()
-
-    def _update_arrow_head(self) -> None:
-        if self._arrow_tip is None or self.current is None:
-            return
-        view_box = self.getPlotItem().getViewBox()
-        tail = view_box.mapViewToScene(QPointF(*self.current))
-        tip = view_box.mapViewToScene(QPointF(*self._arrow_tip))
-        dx, dy = tip.x() - tail.x(), tip.y() - tail.y()
-        # ArrowItem points left at angle 0 and rotates clockwise on screen.
-        angle = round(math.degrees(math.atan2(-dy, -dx)))
-        if angle != self._arrow_angle:  # setStyle rebuilds the arrow's path
-            self._arrow_angle = angle
-            self._arrow_head.setStyle(angle=angle)
-        self._arrow_head.setPos(*self._arrow_tip)
-        self._arrow_head.setVisible(True)
+        view = self.visible_window()
+        width_px = (view.a_max - view.a_min) / pixel_a
+        height_px = (view.b_max - view.b_min) / pixel_b
+        # The same length whichever way it points; never shorter than its head.
+        length = max(0.12 * min(width_px, height_px), 2 * ARROW_HEAD_PX)
+        self._arrow.set_arrow(dx / norm * length, dy / norm * length, ARROW_HEAD_PX)
+        self._arrow.setPos(a, b)
+        self._show_native(self._arrow)
 
     # ------------------------------------------------------------ the start
     def set_start(self, a: float, b: float) -> None:

@@ -10,6 +10,14 @@ queued requests (a new learning rate, a reset, a preview), so they apply
 mid-run. Steps are sent to the GUI at most ``MAX_EMITS_PER_SECOND`` times a
 second, each message carrying every step since the last one.
 
+After sending, a running loop waits (at most ``FRAME_WAIT_SECONDS``) until the
+window says it has drawn them (``frame_shown``). The two threads share one
+GIL: while the window draws, its many short Python calls (pyqtgraph paints in
+Python) each had to wrest the GIL from the trainer, which releases and retakes
+it around every torch call; the handovers cost both threads more than the work
+itself (the trainer ran at ~0.5× its headless speed). Taking turns, each runs
+undisturbed, and the window is never more than one frame behind.
+
 Imports torch only inside :meth:`TrainerWorker.initialize`, which runs in the
 worker thread after the window has painted.
 """
@@ -33,6 +41,10 @@ CHUNK_SECONDS = 0.003
 #: Messages go out once a chunk ends past this; chunks end at random points of
 #: the interval, so aiming half a chunk early makes the average 1/60 s.
 _EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - CHUNK_SECONDS / 2
+#: Longest a running loop waits for the window to draw the steps it sent; a
+#: window that draws slower (or not at all: minimised, behind a dialog) then
+#: only slows the run, never stops it.
+FRAME_WAIT_SECONDS = 1.0 / 30
 #: Steps shown as a faint preview while the start handle is dragged.
 PREVIEW_STEPS = 200
 
@@ -74,6 +86,10 @@ class TrainerWorker(QObject):
         self._start = start
         #: Set from the GUI thread to stop the chunk loop before its next chunk.
         self.pause_event = threading.Event()
+        #: Set by the GUI thread once it has drawn the last steps sent (see
+        #: the module's docstring); clear while a message is in flight.
+        self.frame_shown = threading.Event()
+        self.frame_shown.set()
         #: The newest preview the GUI wants; older queued requests are skipped.
         self.latest_preview_id = 0
         self._trainer = None
@@ -124,6 +140,13 @@ class TrainerWorker(QObject):
         self.moveToThread(QCoreApplication.instance().thread())
 
     # ------------------------------------------------------------- requests
+    def request_pause(self) -> None:
+        """Stop the chunk loop before its next chunk, from any thread: sets
+        events only, so it never waits behind queued work, and wakes a loop
+        waiting for a frame."""
+        self.pause_event.set()
+        self.frame_shown.set()
+
     @Slot(int)
     def step(self, count: int) -> None:
         """Run ``count`` more steps, in chunks, then stop."""
@@ -273,8 +296,10 @@ class TrainerWorker(QObject):
         )
         if finished:
             self._stop_loop()
-        elif now - self._last_emit >= _EMIT_INTERVAL:
+        elif time.perf_counter() - self._last_emit >= _EMIT_INTERVAL:
             self._flush()
+            # Turn-taking with the window (see the module's docstring).
+            self.frame_shown.wait(FRAME_WAIT_SECONDS)
 
     def _adapt_chunk(self, count: int, seconds: float) -> None:
         if self._steps_per_second is not None or count < self._chunk_steps:
@@ -290,6 +315,7 @@ class TrainerWorker(QObject):
         batch = StepBatch.concatenate(self._pending)
         self._pending = []
         self._last_emit = time.perf_counter()
+        self.frame_shown.clear()
         self.steps_ready.emit(self._generation, batch)
 
     def _discard_pending(self) -> None:

@@ -1,0 +1,263 @@
+"""Plot pieces that Qt paints in C++, for what changes with every frame.
+
+Why this module exists: the window and the trainer share one GIL, and PySide
+keeps the GIL through every call into Qt made from Python. A pyqtgraph item
+paints in Python, so while it strokes a curve the trainer waits; and a
+pyqtgraph ``GraphicsView`` overrides ``paintEvent`` in Python, so even Qt's own
+items were painted with the GIL held. Measured at n = 1e5 running flat out,
+the window's thread held the GIL for ~40 % of each second and the trainer ran
+at 0.44-0.55× its headless speed.
+
+Here:
+
+- :class:`PlotCanvas` is a ``pg.PlotWidget`` whose ``paintEvent`` is Qt's own
+  again (pyqtgraph's one step before painting, ``prepareForPaint``, runs from a
+  viewport event filter that returns at once), so painting starts without the
+  GIL and takes it only for items that paint in Python.
+- :class:`DataPath` is a ``QGraphicsPathItem``: Qt paints it in C++, without
+  the GIL. Python only hands it a new path once a frame (built by numpy) and
+  answers ``boundingRect`` from a cached rectangle.
+- :class:`PixelMarker` is a small shape of fixed pixel size at a data point
+  (the current point, the downhill arrow).
+
+Legends show these items through :func:`legend_stand_in`, a pyqtgraph item
+that is never added to a plot and only carries the pen and symbol to draw.
+What stays still while the path moves (legends, labels, markers) is drawn
+once into a pixmap and then blitted by Qt (:func:`cache_as_pixmap`,
+:func:`add_cached_legend`), instead of being painted in Python every frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsView
+
+#: Extra pixels around a path's bounds: the stroke's half width plus one
+#: pixel of rounding, so that a moving path never leaves a trail behind.
+_BOUNDS_MARGIN_PX = 1.0
+
+
+class _PrepareBeforePaint(QObject):
+    """Runs pyqtgraph's per-paint preparation (pending range changes become the
+    view's transform) just before the viewport paints, then lets Qt paint."""
+
+    def __init__(self, canvas: PlotCanvas) -> None:
+        super().__init__(canvas)
+        self._canvas = canvas
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            scene = self._canvas.scene()
+            if scene is not None:
+                scene.prepareForPaint()
+        return False
+
+
+class PlotCanvas(pg.PlotWidget):
+    """A ``pg.PlotWidget`` painted by Qt's own ``QGraphicsView.paintEvent``.
+
+    Antialiasing is off for the view: pyqtgraph items choose their own, and
+    :class:`DataPath` items are cheapest (and clipped to the view) without it.
+    """
+
+    # Shadows pyqtgraph's Python override: PySide then calls Qt's C++ method
+    # directly, without taking the GIL (see the module's docstring).
+    paintEvent = QGraphicsView.paintEvent
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAntialiasing(False)
+        self._prepare = _PrepareBeforePaint(self)
+        self.viewport().installEventFilter(self._prepare)
+
+
+def _cosmetic(pen) -> QPen:
+    pen = QPen(pg.mkPen(pen))
+    # A width in pixels, whatever the zoom.
+    pen.setCosmetic(True)
+    return pen
+
+
+class DataPath(QGraphicsPathItem):
+    """A polyline in data coordinates, with a pen of fixed pixel width.
+
+    ``xData`` and ``yData`` hold the arrays last given (as pyqtgraph's items
+    do). With ``log_y`` the line is drawn at ``log10(y)``, for a plot in
+    log mode. Points with a NaN break the line. The item never takes mouse
+    events: clicks reach the plot beneath.
+    """
+
+    def __init__(self, view_box: pg.ViewBox, pen, log_y: bool = False) -> None:
+        super().__init__()
+        self.setPen(_cosmetic(pen))
+        self.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+        self._view_box = view_box
+        self._log_y = log_y
+        self._bounds = QRectF()
+        self.xData = np.empty(0)
+        self.yData = np.empty(0)
+        view_box.sigTransformChanged.connect(self.refresh_bounds)
+
+    def set_data(self, x, y) -> None:
+        """Draw the polyline through ``(x, y)``; empty arrays hide it."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        self.xData, self.yData = x, y
+        if x.size == 0:
+            path = QPainterPath()
+        else:
+            shown_y = np.log10(y) if self._log_y else y
+            path = pg.arrayToQPath(x, shown_y, connect="finite")
+        self.setPath(path)
+        self.refresh_bounds()
+
+    def refresh_bounds(self, *_) -> None:
+        """Cache the path's bounds, widened by the pen in data units at the
+        view's current zoom (Qt's own bounds would widen by the pen's width
+        in data units, which is meaningless for a pixel-wide pen)."""
+        rect = self.path().controlPointRect()
+        if self.path().isEmpty():
+            bounds = QRectF()
+        else:
+            pixel = self._view_box.viewPixelSize()
+            margin = self.pen().widthF() / 2 + _BOUNDS_MARGIN_PX
+            dx, dy = abs(pixel[0]) * margin, abs(pixel[1]) * margin
+            if not (math.isfinite(dx) and math.isfinite(dy)):
+                dx = dy = 0.0
+            bounds = rect.adjusted(-dx, -dy, dx, dy)
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+    def shape(self) -> QPainterPath:
+        # Qt would stroke the whole path to find its shape, at every mouse
+        # move; the item takes no mouse events, so it needs none.
+        return QPainterPath()
+
+
+class SmoothDataPath(DataPath):
+    """A :class:`DataPath` drawn antialiased, for short or thin lines.
+
+    Its paint runs in Python (to switch antialiasing on), so it holds the GIL
+    while Qt strokes it: keep it for lines that cost little to stroke.
+    """
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        super().paint(painter, option, widget)
+
+
+class PixelMarker(QGraphicsPathItem):
+    """A shape of fixed pixel size placed at a data point, drawn antialiased.
+
+    Its outline is in pixels with y pointing down, centred on the point; the
+    plot's zoom and its upward b axis do not apply to it.
+    """
+
+    def __init__(self, pen, brush) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setPen(QPen(pg.mkPen(pen)) if pen is not None else QPen(Qt.NoPen))
+        self.setBrush(pg.mkBrush(brush))
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+
+    @classmethod
+    def circle(cls, diameter_px: float, pen, brush) -> PixelMarker:
+        marker = cls(pen, brush)
+        radius = diameter_px / 2
+        path = QPainterPath()
+        path.addEllipse(QPointF(0.0, 0.0), radius, radius)
+        marker.setPath(path)
+        return marker
+
+    def set_arrow(self, dx_px: float, dy_px: float, head_px: float = 14.0) -> None:
+        """An arrow from the marker's point to ``(dx_px, dy_px)`` pixels away
+        (y down): a shaft drawn with the pen and a filled head at its tip."""
+        length = math.hypot(dx_px, dy_px)
+        path = QPainterPath()
+        if length > 0:
+            ux, uy = dx_px / length, dy_px / length
+            base = max(length - head_px, 0.0)
+            path.moveTo(0.0, 0.0)
+            path.lineTo(ux * base, uy * base)
+            half_width = head_px * 0.45
+            head = QPolygonF(
+                [
+                    QPointF(dx_px, dy_px),
+                    QPointF(ux * base - uy * half_width, uy * base + ux * half_width),
+                    QPointF(ux * base + uy * half_width, uy * base - ux * half_width),
+                    QPointF(dx_px, dy_px),
+                ]
+            )
+            path.addPolygon(head)
+        self.setPath(path)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        # Small shapes: stroking them with the GIL held costs microseconds.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        super().paint(painter, option, widget)
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()
+
+
+def cache_as_pixmap(item: QGraphicsItem) -> None:
+    """Let Qt draw ``item`` and everything in it from a pixmap of its last
+    paint: Python repaints it only when it changes, not with every frame of
+    the path moving underneath."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    for child in item.childItems():
+        cache_as_pixmap(child)
+
+
+class _CachedLegend(pg.LegendItem):
+    """A legend whose entries, the ones added later included, are cached."""
+
+    def addItem(self, item, name) -> None:
+        super().addItem(item, name)
+        cache_as_pixmap(self)
+
+
+def add_cached_legend(plot: pg.PlotItem, **options) -> pg.LegendItem:
+    """What ``plot.addLegend(**options)`` does, with a cached legend."""
+    legend = _CachedLegend(**options)
+    legend.setParentItem(plot.getViewBox())
+    plot.legend = legend  # items added with a name then appear in it
+    cache_as_pixmap(legend)
+    return legend
+
+
+def legend_stand_in(item: QGraphicsItem, scatter: bool = False, **style):
+    """A pyqtgraph item that shows ``item`` in a legend: it is never drawn in
+    a plot, only lends its pen (or, with ``scatter``, its symbol) to the
+    legend's sample, and passes a click on that sample (which hides or shows
+    it) on to ``item``."""
+    stand_in = pg.ScatterPlotItem(**style) if scatter else pg.PlotDataItem(**style)
+
+    def follow() -> None:
+        item.setVisible(stand_in.isVisible())
+
+    stand_in.visibleChanged.connect(follow)
+    return stand_in
+
+
+__all__ = [
+    "DataPath",
+    "PixelMarker",
+    "PlotCanvas",
+    "SmoothDataPath",
+    "add_cached_legend",
+    "cache_as_pixmap",
+    "legend_stand_in",
+]
