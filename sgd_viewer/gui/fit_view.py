@@ -15,6 +15,7 @@ from sgd_viewer.gui.native_items import (
     PlotCanvas,
     SmoothDataPath,
     add_cached_legend,
+    cache_as_pixmap,
     legend_stand_in,
 )
 
@@ -43,7 +44,7 @@ class FitView(PlotCanvas):
         )
         # A static scatter drawn from a cache is a blit; repainting 10k
         # symbols every frame would eat the frame budget (DESIGN.md §5).
-        self._scatter.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
+        cache_as_pixmap(self._scatter)
         self._residuals = pg.PlotDataItem(
             pen=pg.mkPen("#7f7f7f", width=1), connect="pairs", name="residuals"
         )
@@ -62,7 +63,7 @@ class FitView(PlotCanvas):
         self._legend.removeItem(self._residuals)
         # Static between datasets: drawn once into a pixmap, then blitted (a
         # dashed antialiased line costs over 1 ms to stroke each frame).
-        self._true_line.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
+        cache_as_pixmap(self._true_line)  # and the curve in it
         self._shown_x = np.empty(0)
         self._shown_y = np.empty(0)
         self._x_ends = np.array([0.0, 1.0])

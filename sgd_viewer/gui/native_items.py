@@ -35,7 +35,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsView
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+)
 
 #: Extra pixels around a path's bounds: the stroke's half width plus one
 #: pixel of rounding, so that a moving path never leaves a trail behind.
@@ -212,6 +218,30 @@ class PixelMarker(QGraphicsPathItem):
         return QPainterPath()
 
 
+class PixelLabel(QGraphicsRectItem):
+    """Text on a filled box of fixed pixel size, its bottom centre at a data
+    point (``setPos``). Qt paints both in C++; pyqtgraph's ``TextItem`` paints
+    in Python with every frame that repaints the plot around it."""
+
+    def __init__(self, text: str, colour, fill, padding_px: float = 2.0) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setPen(QPen(Qt.PenStyle.NoPen))
+        self.setBrush(pg.mkBrush(fill))
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.text_item = QGraphicsSimpleTextItem(text, self)
+        self.text_item.setBrush(pg.mkBrush(colour))
+        self.text_item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        size = self.text_item.boundingRect()
+        width = size.width() + 2 * padding_px
+        height = size.height() + 2 * padding_px
+        self.setRect(-width / 2, -height, width, height)
+        self.text_item.setPos(-width / 2 + padding_px, -height + padding_px)
+
+    def text(self) -> str:
+        return self.text_item.text()
+
+
 def cache_as_pixmap(item: QGraphicsItem) -> None:
     """Let Qt draw ``item`` and everything in it from a pixmap of its last
     paint: Python repaints it only when it changes, not with every frame of
@@ -254,6 +284,7 @@ def legend_stand_in(item: QGraphicsItem, scatter: bool = False, **style):
 
 __all__ = [
     "DataPath",
+    "PixelLabel",
     "PixelMarker",
     "PlotCanvas",
     "SmoothDataPath",

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from sgd_viewer.core.problem import Problem, ViewWindow
 from sgd_viewer.gui.native_items import (
     DataPath,
+    PixelLabel,
     PixelMarker,
     PlotCanvas,
     add_cached_legend,
@@ -122,8 +123,9 @@ class SurfaceView(PlotCanvas):
         )
         self._start.setToolTip("Drag to choose where descent starts")
         # Heatmap and rings change only with the view: cache them as pixmaps.
+        # (A PlotDataItem paints through its child curve: both are cached.)
         for item in (self._image, self._contours):
-            item.setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
+            cache_as_pixmap(item)
         current_style = {
             "symbol": "o",
             "size": 11,
@@ -147,7 +149,7 @@ class SurfaceView(PlotCanvas):
         self._current.setVisible(False)  # until there is a current point
         self._arrow.setVisible(False)
         plot.addItem(self._start)
-        self._level_labels: list[pg.TextItem] = []
+        self._level_labels: list[PixelLabel] = []
         self._start.sigPositionChanged.connect(self._on_handle_moved)
         self._start.sigPositionChangeFinished.connect(self._on_handle_released)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -245,11 +247,9 @@ class SurfaceView(PlotCanvas):
             if ring.size == 0:
                 continue
             top = ring[np.argmax(b[ring])]
-            label = pg.TextItem(
-                f"{level:.3g}", color="#202020", anchor=(0.5, 1.0), fill="#ffffffb0"
-            )
+            label = PixelLabel(f"{level:.3g}", "#202020", "#ffffffb0")
             label.setPos(a[top], b[top])
-            self.getPlotItem().addItem(label)
+            self.getPlotItem().addItem(label, ignoreBounds=True)
             self._level_labels.append(label)
             shown += 1
 
