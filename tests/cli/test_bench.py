@@ -81,8 +81,14 @@ def test_window_keys_report_numbers_or_say_why_not(report):
             assert r["value"] is not None or result["note"], key
     gui_row = report["results"]["gui_run"]["measurements"][0]
     if gui_row["value"] is not None:
+        detail = gui_row["detail"]
         for field in ("frames_per_s", "lateness_p50_ms", "lateness_p99_ms"):
-            assert field in gui_row["detail"]
+            assert field in detail
+        # Frames are the repaints of the plot repainted most: never more
+        # than that plot's own count, and each plot's rate is reported.
+        per_plot = detail["repaints_per_s_by_plot"]
+        assert set(per_plot) == {"fitPlot", "surfacePlot", "lossPlot"}
+        assert detail["frames_per_s"] == max(per_plot.values())
 
 
 def test_table_names_every_key(report):
