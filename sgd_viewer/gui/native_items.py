@@ -119,7 +119,12 @@ class DataPath(QGraphicsPathItem):
         if x.size == 0:
             path = QPainterPath()
         else:
-            shown_y = np.log10(y) if self._log_y else y
+            if self._log_y:
+                # A value ≤ 0 (which a log axis cannot show) breaks the line.
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    shown_y = np.log10(y)
+            else:
+                shown_y = y
             path = pg.arrayToQPath(x, shown_y, connect="finite")
         self.setPath(path)
         self.refresh_bounds()
@@ -214,8 +219,8 @@ class PixelMarker(QGraphicsPathItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         super().paint(painter, option, widget)
 
-    def shape(self) -> QPainterPath:
-        return QPainterPath()
+    # No shape() override: Qt's own (the outline stroked with the pen, in
+    # pixels here) is also what its bounding rectangle is made of.
 
 
 class PixelLabel(QGraphicsRectItem):

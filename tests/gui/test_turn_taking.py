@@ -1,0 +1,180 @@
+"""The trainer's thread and the window take turns: the worker sends steps and
+waits (at most ``FRAME_WAIT_SECONDS``) until the window says it has drawn them
+through ``TrainerWorker.frame_shown`` (``gui.worker``, ``gui.main_window``)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from sgd_viewer.core.config import TrainingConfig
+from sgd_viewer.core.data import generate
+from sgd_viewer.core.history import COLUMNS, StepBatch
+from sgd_viewer.gui import worker as worker_module
+from sgd_viewer.gui.worker import TrainerWorker
+
+#: Long enough that a worker waiting this long for a frame can only have been
+#: woken by the event (a test waits at most a few seconds for anything).
+FOREVER = 600.0
+
+
+def _one_step_batch(step: int = 1) -> StepBatch:
+    row = {name: [0.5] for name in COLUMNS}
+    row.update(step=[step], epoch=[0])
+    return StepBatch.from_rows(row)
+
+
+# ------------------------------------------------------- the window's side
+def test_window_acknowledges_a_batch_it_shows(window):
+    """Each batch the window draws releases the worker."""
+    window._worker.frame_shown.clear()
+    window._on_steps(window._generation, _one_step_batch())
+    assert window.snapshot()["step"] == 1
+    assert window._worker.frame_shown.is_set()
+
+
+def test_window_acknowledges_a_stale_batch_it_drops(window):
+    """Steps of a run the user restarted are dropped, but still acknowledged:
+    otherwise the worker would wait for a frame that never comes."""
+    window._worker.frame_shown.clear()
+    window._on_steps(window._generation - 1, _one_step_batch())
+    assert window.snapshot()["step"] == 0  # dropped
+    assert window._worker.frame_shown.is_set()
+
+
+def test_window_acknowledges_even_when_drawing_fails(window, monkeypatch):
+    """A failure while showing the steps must not leave the worker waiting."""
+
+    def broken(generation, batch):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(window, "_show_steps", broken)
+    window._worker.frame_shown.clear()
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        window._on_steps(window._generation, _one_step_batch())
+    assert window._worker.frame_shown.is_set()
+
+
+def test_running_window_is_never_more_than_one_message_behind(
+    window, qtbot, monkeypatch
+):
+    """Running flat out, the worker sends its next steps only once the window
+    has taken in the previous ones. The worker's wait is made long, so a window
+    that failed to acknowledge a frame would stall the run (and the test)."""
+    monkeypatch.setattr(worker_module, "FRAME_WAIT_SECONDS", FOREVER)
+    worker = window._worker
+    sent = 0
+    #: Per message: steps sent before it that the window had not yet taken in.
+    unshown_when_sending: list[int] = []
+
+    def on_send(generation, batch) -> None:  # in the worker's thread
+        nonlocal sent
+        # Below zero when the window has already taken in this message too.
+        unshown_when_sending.append(max(sent - window.history.steps_seen, 0))
+        sent += len(batch)
+
+    worker.steps_ready.connect(on_send, Qt.ConnectionType.DirectConnection)
+    window.controls.speed_spin.setValue(0)
+    window.run()
+    qtbot.waitUntil(lambda: len(unshown_when_sending) >= 20, timeout=10_000)
+    # Before pausing: a pause wakes the worker without a frame shown.
+    while_running = list(unshown_when_sending)
+    window.pause()
+    qtbot.waitUntil(lambda: not worker._running)
+    assert window.snapshot()["step"] > 300
+    assert set(while_running) == {0}
+
+
+# ------------------------------------------------------- the worker's side
+def test_request_pause_sets_pause_and_wakes_a_frame_wait(qtbot):
+    """``request_pause`` must also release a worker waiting for a frame, or a
+    pause would wait for the window first."""
+    worker = TrainerWorker(generate(), TrainingConfig(), (-1.0, 1.0))
+    worker.frame_shown.clear()
+    worker.request_pause()
+    assert worker.pause_event.is_set()
+    assert worker.frame_shown.is_set()
+
+
+class _Receiver(QObject):
+    """Takes the worker's signals in the GUI thread (queued, as the window
+    does; qtbot.waitSignal would run its slot in the worker's thread) and
+    never acknowledges a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = False
+        self.batches: list[StepBatch] = []
+        self.run_states: list[bool] = []
+
+    @Slot(str)
+    def on_ready(self, torch_version: str) -> None:
+        self.ready = True
+
+    @Slot(int, object)
+    def on_steps(self, generation: int, batch: StepBatch) -> None:
+        self.batches.append(batch)
+
+    @Slot(bool)
+    def on_run_state(self, running: bool) -> None:
+        self.run_states.append(running)
+
+
+class _Requests(QObject):
+    run = Signal()
+
+
+@pytest.fixture
+def worker_on_thread(qtbot):
+    """A ready TrainerWorker on its own QThread (wired like the window's, at
+    full speed) whose batches go to a receiver that never acknowledges them.
+    Always stopped and joined afterwards."""
+    worker = TrainerWorker(generate(), TrainingConfig(), (-1.0, 1.0))
+    worker.set_speed(0)
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.initialize)
+    thread.finished.connect(worker.shutdown, Qt.ConnectionType.DirectConnection)
+    receiver = _Receiver()
+    worker.ready.connect(receiver.on_ready)
+    worker.steps_ready.connect(receiver.on_steps)
+    worker.run_state_changed.connect(receiver.on_run_state)
+    requests = _Requests()
+    requests.run.connect(worker.run)
+    try:
+        thread.start()
+        qtbot.waitUntil(lambda: receiver.ready, timeout=60_000)
+        yield worker, requests, receiver
+    finally:
+        worker.request_pause()
+        worker.frame_shown.set()  # even if request_pause failed to wake it
+        thread.quit()
+        thread.wait()
+
+
+def test_unacknowledged_worker_keeps_running(worker_on_thread, qtbot):
+    """A window that never draws (minimised, behind a dialog) only slows the
+    run: each wait for a frame ends after FRAME_WAIT_SECONDS."""
+    worker, requests, receiver = worker_on_thread
+    requests.run.emit()
+    qtbot.waitUntil(lambda: len(receiver.batches) >= 3, timeout=10_000)
+    assert not worker.frame_shown.is_set()  # nobody acknowledged anything
+    last_steps = [int(batch.step[-1]) for batch in receiver.batches[:3]]
+    assert last_steps == sorted(set(last_steps))
+    assert all(len(batch) > 0 for batch in receiver.batches[:3])
+    worker.request_pause()
+    qtbot.waitUntil(lambda: receiver.run_states == [True, False], timeout=5000)
+
+
+def test_pause_wakes_a_worker_waiting_for_its_frame(
+    worker_on_thread, qtbot, monkeypatch
+):
+    """Pausing a worker that waits for a frame stops it at once, not when the
+    wait would have ended."""
+    monkeypatch.setattr(worker_module, "FRAME_WAIT_SECONDS", FOREVER)
+    worker, requests, receiver = worker_on_thread
+    requests.run.emit()
+    qtbot.waitUntil(lambda: len(receiver.batches) >= 1, timeout=10_000)
+    assert not worker.frame_shown.is_set()  # the worker is waiting for it
+    worker.request_pause()
+    qtbot.waitUntil(lambda: receiver.run_states == [True, False], timeout=5000)
