@@ -197,6 +197,27 @@ class History:
             return np.append(held, self._last[name])
         return held
 
+    def take(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The values of one column at row indices ``rows`` (as from
+        :meth:`display_indices`), without copying the whole column first as
+        :meth:`column` must when the latest row is held apart (a frame of a
+        long run would copy 8 MB a column)."""
+        held = self._arrays[name][: self._size]
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self._last_is_extra():
+            return held[rows]
+        latest = rows == self._size
+        # The dtype column() has: the exact latest value may be wider.
+        values = np.empty(rows.size, np.result_type(held, np.asarray(self._last[name])))
+        values[~latest] = held[rows[~latest]]
+        values[latest] = self._last[name]
+        return values
+
+    def tail(self, name: str, count: int) -> np.ndarray:
+        """The last ``count`` values of one column (the latest row included)."""
+        size = len(self)
+        return self.take(name, np.arange(max(size - count, 0), size))
+
     def last(self) -> dict[str, float] | None:
         """The latest step's row, exactly, or ``None`` before any step."""
         return None if self._last is None else dict(self._last)

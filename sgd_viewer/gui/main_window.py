@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
         history = self._history
         if len(history):
             idx = history.display_indices(MAX_PATH_VERTICES)
-            cols = {n: history.column(n)[idx] for n in ("step", "a", "b", "loss")}
+            cols = {n: history.take(n, idx) for n in ("step", "a", "b", "loss")}
             path_a, path_b = np.r_[a0, cols["a"]], np.r_[b0, cols["b"]]
             steps = np.r_[0, cols["step"]]
             losses = np.r_[
@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
             ]
             batch_losses = None
             if self._config.effective_batch_size(self._problem.n) is not None:
-                batch_losses = np.r_[losses[0], history.column("batch_loss")[idx]]
+                batch_losses = np.r_[losses[0], history.take("batch_loss", idx)]
         else:
             path_a, path_b = np.array([a0]), np.array([b0])
             steps = np.array([0])
@@ -524,7 +524,7 @@ class MainWindow(QMainWindow):
         if self._message:
             return "diverged"
         reduction = self._config.reduction
-        tail = self._history.column("loss")[-200:]
+        tail = self._history.tail("loss", 200)
         start_loss = float(self._problem.loss(*self._start, reduction))
         return assess_progress(tail, self._problem.loss_opt(reduction), start_loss)
 

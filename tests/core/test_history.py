@@ -160,6 +160,24 @@ def test_thins_beyond_capacity(chunk) -> None:
     assert history.last() == last
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_take_and_tail_read_what_column_holds(chunk) -> None:
+    """The window reads a thinned view and the last rows every frame with
+    ``take`` and ``tail``, which must agree with the whole column, the
+    latest row (held apart once thinning starts) included."""
+    history = History(capacity=64, initial=8)
+    for begin in range(1, 40 * 64, chunk):
+        history.append(batch_for(range(begin, begin + chunk)))
+        rows = history.display_indices(20)
+        for name in COLUMNS:
+            whole = history.column(name)
+            np.testing.assert_array_equal(history.take(name, rows), whole[rows])
+            np.testing.assert_array_equal(history.tail(name, 5), whole[-5:])
+    assert history.stride > 1  # thinning happened along the way
+    latest = history.take("step", np.array([len(history) - 1]))[0]
+    assert latest == history.last()["step"] == history.steps_seen
+
+
 def test_len_never_exceeds_capacity() -> None:
     capacity = 8
     history = History(capacity=capacity)
