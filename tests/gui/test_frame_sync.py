@@ -4,29 +4,17 @@ that the frame is shown (``gui.frame_sync``)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect
+from paint_regions import PaintRegions
+from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication
 
 from sgd_viewer.gui.frame_sync import draw_now
 
 
-class _PaintRecorder(QObject):
-    """Records the region of every Paint event of the widget it watches."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.regions = []
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.regions.append(event.region())
-        return False
-
-
-def _settled_surface(window, qtbot) -> _PaintRecorder:
+def _settled_surface(window, qtbot) -> PaintRegions:
     """Start from a window with nothing left to paint (``draw_now`` paints
     nothing on the surface plot), recording the surface's paints from then on."""
-    recorder = _PaintRecorder()
+    recorder = PaintRegions()
     window.surface_view.viewport().installEventFilter(recorder)
 
     def settled() -> bool:
@@ -81,7 +69,7 @@ def test_draw_now_also_paints_other_pending_widgets(window, qtbot):
     """Readouts and the status bar change with the steps too: ``draw_now``
     paints what is pending in the rest of the window, not only the plots."""
     status_bar = window.statusBar()
-    recorder = _PaintRecorder()
+    recorder = PaintRegions()
     status_bar.installEventFilter(recorder)
     _settled_surface(window, qtbot)
     recorder.regions.clear()

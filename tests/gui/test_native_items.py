@@ -8,7 +8,8 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF
+from paint_regions import PaintRegions
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -222,7 +223,7 @@ def test_moving_a_marker_repaints_where_it_was_and_where_it_is(canvas, qtbot):
     marker = PixelMarker.circle(20, "w", "r")
     canvas.getPlotItem().addItem(marker, ignoreBounds=True)
     marker.setPos(2, 2)
-    painted = _PaintRegions()
+    painted = PaintRegions()
     canvas.viewport().installEventFilter(painted)
     # A clean start: whatever adding the marker asked for is painted.
     QApplication.processEvents()
@@ -237,25 +238,6 @@ def test_moving_a_marker_repaints_where_it_was_and_where_it_is(canvas, qtbot):
         disc = QRect(0, 0, 20, 20)
         disc.moveCenter(centre)
         assert repainted.intersected(disc).boundingRect() == disc, (centre, repainted)
-
-
-class _PaintRegions(QObject):
-    """Records the region of every Paint event of the watched widget."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.regions = []
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.regions.append(event.region())
-        return False
-
-    def union(self):
-        total = self.regions[0]
-        for region in self.regions[1:]:
-            total = total.united(region)
-        return total
 
 
 @pytest.mark.parametrize(("dx", "dy"), [(40.0, -30.0), (-25.0, 60.0)])
