@@ -12,132 +12,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sgd_viewer.core.config import TrainingConfig
-from sgd_viewer.core.data import DataError, Dataset, generate, load_bundled, load_csv
-from sgd_viewer.core.optimizers import OPTIMIZERS
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
-
-#: The lesson's two experiments. Values here fill in whatever the command line
-#: leaves unset; an explicit option always wins.
-PRESETS: dict[str, dict[str, Any]] = {
-    # The torch autograd loop: 1000 points, summed squared error, lr 1e-4,
-    # 500 iterations, loss printed every 100, float32, a and b from randn.
-    "lesson-autograd": {
-        "n": 1000,
-        "loss": "sum",
-        "optimizer": "sgd",
-        "lr": 1e-4,
-        "steps": 500,
-        "dtype": "float32",
-        "loss_form": "per_point",
-        "init": "randn",
-        "log_every": 100,
-    },
-    # The animation: 50 points, the line moving from (-1, 1) by lr 0.01 on the
-    # mean gradient, 40 frames of 30 updates.
-    "lesson-animation": {
-        "n": 50,
-        "loss": "mean",
-        "optimizer": "sgd",
-        "lr": 0.01,
-        "steps": 1200,
-        "dtype": "float64",
-        "loss_form": "per_point",
-        "init": (-1.0, 1.0),
-    },
-}
-
-DEFAULTS: dict[str, Any] = {
-    "n": 50,
-    "true_a": 3.0,
-    "true_b": 8.0,
-    "noise": 0.3,
-    "seed": 0,
-    "optimizer": "sgd",
-    "lr": 0.01,
-    "batch_size": "full",
-    "loss": "mean",
-    "dtype": "float64",
-    "device": "cpu",
-    "loss_form": "closed",
-    "init": (-1.0, 1.0),
-    "steps": 1200,
-    "log_every": 0,
-}
-
-
-class UsageError(Exception):
-    """A command-line value that makes no sense; reported in one line, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors in one line (and exits 2) instead of usage."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def _column(text: str) -> str | int:
-    return int(text) if text.isdigit() else text
-
-
-def add_data_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("data (default: the lesson's generated points)")
-    source = group.add_mutually_exclusive_group()
-    source.add_argument("--data", metavar="PATH", help="CSV file to fit")
-    source.add_argument("--dataset", metavar="NAME", help="a bundled dataset")
-    group.add_argument(
-        "--x", type=_column, metavar="COL", help="x column: name or index"
-    )
-    group.add_argument(
-        "--y", type=_column, metavar="COL", help="y column: name or index"
-    )
-    group.add_argument("--n", type=int, help="generated points (default 50)")
-    group.add_argument("--true-a", type=float, help="generated slope (default 3)")
-    group.add_argument("--true-b", type=float, help="generated intercept (default 8)")
-    group.add_argument("--noise", type=float, help="generated noise σ (default 0.3)")
-    group.add_argument("--seed", type=int, help="seed of data and batches (default 0)")
-
-
-def add_training_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("training")
-    group.add_argument("--preset", choices=sorted(PRESETS), help="the lesson's runs")
-    group.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default sgd")
-    group.add_argument("--lr", type=float, help="learning rate (default 0.01)")
-    group.add_argument("--momentum", type=float, help="momentum hyperparameter")
-    group.add_argument("--betas", type=float, nargs=2, metavar=("B1", "B2"))
-    group.add_argument(
-        "--opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any optimizer hyperparameter, e.g. --opt eps=1e-6 (repeatable)",
-    )
-    group.add_argument("--batch-size", metavar="N|full", help="default full")
-    group.add_argument("--loss", choices=("mean", "sum"), help="reduction (mean)")
-    group.add_argument(
-        "--init", type=float, nargs=2, metavar=("A", "B"), help="start (-1 1)"
-    )
-    group.add_argument("--dtype", choices=("float32", "float64"))
-    group.add_argument("--device", help="cpu (default) or cuda")
-    group.add_argument(
-        "--loss-form",
-        choices=("closed", "per_point"),
-        help="full-batch loss from sufficient statistics (closed, default) or "
-        "summed over every point like the lesson (per_point)",
-    )
+from sgd_viewer.core.data import DataError
+from sgd_viewer.options import (  # noqa: F401 (re-exported for scripts)
+    DEFAULTS,
+    EXIT_BAD_INPUT,
+    EXIT_DIVERGED,
+    EXIT_OK,
+    PRESETS,
+    Parser,
+    RunRequest,
+    UsageError,
+    add_data_options,
+    add_training_options,
+    resolve_compare,
+    resolve_config,
+    resolve_data,
+    resolve_request,
+    resolve_start,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sgd-viewer",
         description="Watch gradient descent fit a line y = a·x + b.",
         epilog="Subcommands: 'sgd-viewer fit --help', 'sgd-viewer bench --help'.",
@@ -152,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_fit_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sgd-viewer fit", description="Fit headless and report, like the lesson."
     )
     add_data_options(parser)
@@ -162,147 +63,56 @@ def build_fit_parser() -> argparse.ArgumentParser:
     out.add_argument("--log-every", type=int, metavar="K", help="print every K steps")
     out.add_argument("--trajectory", metavar="FILE.csv", help="write every step")
     out.add_argument("--json", action="store_true", help="print a JSON summary")
+    out.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="SPEC",
+        help="race several runs, e.g. --compare sgd:lr=0.1 "
+        "momentum:lr=0.05,momentum=0.9 adam:lr=0.1,betas=0.9/0.99 "
+        "(keys: lr, batch, schedule, label, the optimizer's and the "
+        "schedule's knobs)",
+    )
     return parser
-
-
-# ---------------------------------------------------------------- resolution
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything a run needs, resolved from options, preset and defaults."""
-
-    data: Dataset
-    config: TrainingConfig
-    start: tuple[float, float]
-    steps: int
-    log_every: int
-
-
-def _setting(args: argparse.Namespace, name: str) -> Any:
-    value = getattr(args, name, None)
-    if value is not None:
-        return value
-    preset = PRESETS.get(getattr(args, "preset", None) or "", {})
-    return preset.get(name, DEFAULTS.get(name))
-
-
-def resolve_data(args: argparse.Namespace) -> Dataset:
-    """The dataset the options name (raises ``DataError`` for bad input)."""
-    if args.data:
-        return load_csv(args.data, x=args.x, y=args.y)
-    if args.dataset:
-        return load_bundled(args.dataset, x=args.x, y=args.y)
-    return generate(
-        n=_setting(args, "n"),
-        a=_setting(args, "true_a"),
-        b=_setting(args, "true_b"),
-        noise=_setting(args, "noise"),
-        seed=_setting(args, "seed"),
-    )
-
-
-def _hyperparameters(args: argparse.Namespace) -> dict[str, float]:
-    values: dict[str, float] = {}
-    if args.momentum is not None:
-        values["momentum"] = args.momentum
-    if args.betas is not None:
-        values["beta1"], values["beta2"] = args.betas
-    for item in args.opt:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--opt expects KEY=VALUE, got {item!r}")
-        try:
-            values[key.strip()] = float(text)
-        except ValueError:
-            raise UsageError(f"--opt {key.strip()}: {text!r} is not a number") from None
-    return values
-
-
-def _batch_size(text: str | int) -> int | None:
-    if isinstance(text, int):
-        return text
-    if str(text).lower() == "full":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(
-            f"--batch-size expects a whole number or 'full', got {text!r}"
-        ) from None
-
-
-def resolve_config(args: argparse.Namespace) -> TrainingConfig:
-    """The training settings the options name (raises ``UsageError``)."""
-    try:
-        return TrainingConfig(
-            optimizer=_setting(args, "optimizer"),
-            lr=_setting(args, "lr"),
-            hyperparameters=_hyperparameters(args),
-            batch_size=_batch_size(_setting(args, "batch_size")),
-            reduction=_setting(args, "loss"),
-            dtype=_setting(args, "dtype"),
-            device=_setting(args, "device"),
-            loss_form=_setting(args, "loss_form"),
-            seed=_setting(args, "seed"),
-        )
-    except (ValueError, KeyError) as error:
-        raise UsageError(str(error).strip("'\"")) from None
-
-
-def resolve_start(args: argparse.Namespace) -> tuple[float, float]:
-    """The initial guess; the lesson-autograd preset draws it like the lesson."""
-    init = _setting(args, "init")
-    if init == "randn":
-        import torch
-
-        torch.manual_seed(_setting(args, "seed"))
-        return float(torch.randn(1)), float(torch.randn(1))
-    a0, b0 = (float(v) for v in init)
-    if not (math.isfinite(a0) and math.isfinite(b0)):
-        raise UsageError(f"--init needs two finite numbers, got {a0} {b0}")
-    return a0, b0
-
-
-def resolve_request(args: argparse.Namespace) -> RunRequest:
-    steps = _setting(args, "steps")
-    log_every = _setting(args, "log_every") or 0
-    if steps is None or steps < 0:
-        raise UsageError(f"--steps must be 0 or more, got {steps}")
-    if log_every < 0:
-        raise UsageError(f"--log-every must be 0 or more, got {log_every}")
-    return RunRequest(
-        data=resolve_data(args),
-        config=resolve_config(args),
-        start=resolve_start(args),
-        steps=int(steps),
-        log_every=int(log_every),
-    )
 
 
 # ------------------------------------------------------------------- fit run
 _CHUNK = 10_000
 
 
-def run_fit(request: RunRequest, out: TextIO, trajectory: TextIO | None = None):
-    """Run the request headless; returns the trainer and its last row.
+def run_fit(
+    request: RunRequest,
+    out: TextIO,
+    trajectory: TextIO | None = None,
+    *,
+    trainer=None,
+    run: int | None = None,
+):
+    """Run the request headless (on ``trainer``, if given); returns the trainer.
 
     Logging and the trajectory stream as the run goes, so a run of 10 million
-    steps needs no more memory than one chunk.
+    steps needs no more memory than one chunk. With ``run`` set (``fit
+    --compare``) each trajectory row starts with that run's number and the
+    header is the caller's.
     """
     import numpy as np
 
-    from sgd_viewer.core.trainer import Trainer
+    if trainer is None:
+        from sgd_viewer.core.trainer import Trainer
 
-    trainer = Trainer(request.data, request.config, request.start)
-    problem, reduction = trainer.problem, request.config.reduction
+        trainer = Trainer(request.data, request.config, request.start)
+    problem, reduction = trainer.problem, trainer.config.reduction
     a0, b0 = request.start
     grad0 = problem.gradient(a0, b0, reduction)
     loss0 = float(problem.loss(a0, b0, reduction))
+    prefix = "" if run is None else f"{run},"
     if request.log_every:
         _log_line(out, 0, loss0, problem.n, reduction, a0, b0)
     if trajectory is not None:
-        trajectory.write("step,epoch,a,b,loss,grad_a,grad_b\n")
+        if run is None:
+            trajectory.write(f"{TRAJECTORY_HEADER}\n")
         trajectory.write(
-            f"0,0,{a0!r},{b0!r},{loss0!r},{float(grad0[0])!r},{float(grad0[1])!r}\n"
+            f"{prefix}0,0,{a0!r},{b0!r},{loss0!r},"
+            f"{float(grad0[0])!r},{float(grad0[1])!r}\n"
         )
     remaining = request.steps
     while remaining > 0:
@@ -320,23 +130,80 @@ def run_fit(request: RunRequest, out: TextIO, trajectory: TextIO | None = None):
                     batch.b[i],
                 )
         if trajectory is not None and len(batch):
-            table = np.column_stack(
-                [
-                    batch.step,
-                    batch.epoch,
-                    batch.a,
-                    batch.b,
-                    batch.loss,
-                    batch.grad_a,
-                    batch.grad_b,
-                ]
-            )
-            np.savetxt(
-                trajectory, table, delimiter=",", fmt=["%d", "%d"] + ["%.17g"] * 5
-            )
+            columns = [
+                batch.step,
+                batch.epoch,
+                batch.a,
+                batch.b,
+                batch.loss,
+                batch.grad_a,
+                batch.grad_b,
+            ]
+            formats = ["%d", "%d"] + ["%.17g"] * 5
+            if run is not None:
+                columns.insert(0, np.full(len(batch), run))
+                formats.insert(0, "%d")
+            np.savetxt(trajectory, np.column_stack(columns), delimiter=",", fmt=formats)
         if batch.diverged:
             break
     return trainer
+
+
+TRAJECTORY_HEADER = "step,epoch,a,b,loss,grad_a,grad_b"
+
+
+def run_compare(
+    request: RunRequest,
+    runs: list[tuple[Any, str | None]],
+    out: TextIO,
+    trajectory: TextIO | None = None,
+) -> dict[str, Any]:
+    """``fit --compare``: each run on the same data, start and steps, one
+    after the other (so each equals a separate ``fit`` exactly); the JSON
+    summary of all."""
+    from sgd_viewer.core.race import Race
+    from sgd_viewer.core.recipe import default_label
+
+    race = Race(request.data, request.start)
+    if trajectory is not None:
+        trajectory.write(f"run,{TRAJECTORY_HEADER}\n")
+    entries = []
+    for index, (config, label) in enumerate(runs):
+        trainer = race.add(index, config)
+        run_fit(request, out, trajectory, trainer=trainer, run=index)
+        result = summary(trainer)
+        entries.append(
+            {
+                "label": label or default_label(config),
+                "optimizer": config.optimizer,
+                "lr": config.lr,
+                "hyperparameters": result["hyperparameters"],
+                "batch_size": result["batch_size"],
+                "schedule": config.schedule,
+                "schedule_options": dict(config.schedule_options),
+                "a": result["a"],
+                "b": result["b"],
+                "loss": result["loss"],
+                "steps": result["steps"],
+                "status": result["status"],
+                "message": result["message"],
+            }
+        )
+    problem = race.problem
+    reduction = request.config.reduction
+    return {
+        "runs": entries,
+        "n": problem.n,
+        "data": request.data.name,
+        "start": list(request.start),
+        "optimum": {
+            "a": problem.a_opt,
+            "b": problem.b_opt,
+            "loss": problem.loss_opt(reduction),
+        },
+        "lr_max": problem.lr_max(reduction),
+        "condition_number": problem.condition_number(),
+    }
 
 
 def _log_line(out, step, loss, n, reduction, a, b) -> None:
@@ -383,6 +250,7 @@ def fit_main(argv: Sequence[str]) -> int:
     args = build_fit_parser().parse_args(argv)
     try:
         request = resolve_request(args)
+        runs = resolve_compare(args.compare, request.config) if args.compare else None
     except (DataError, UsageError) as error:
         print(f"sgd-viewer fit: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -398,13 +266,19 @@ def fit_main(argv: Sequence[str]) -> int:
                     file=sys.stderr,
                 )
                 return EXIT_BAD_INPUT
-        trainer = run_fit(request, sys.stdout, trajectory)
+        if runs is not None:
+            report = run_compare(request, runs, sys.stdout, trajectory)
+        else:
+            trainer = run_fit(request, sys.stdout, trajectory)
     except ValueError as error:  # e.g. cuda asked for where there is none
         print(f"sgd-viewer fit: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
         if trajectory is not None:
             trajectory.close()
+    if runs is not None:
+        _print_compare(report, args.json)
+        return EXIT_OK  # a diverged run is a result of the race, not a failure
     result = summary(trainer)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -420,6 +294,24 @@ def fit_main(argv: Sequence[str]) -> int:
         print(f"sgd-viewer fit: {trainer.message}", file=sys.stderr)
         return EXIT_DIVERGED
     return EXIT_OK
+
+
+def _print_compare(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    width = max(len(entry["label"]) for entry in report["runs"])
+    for entry in report["runs"]:
+        print(
+            f"{entry['label']:<{width}}  {entry['status']:<8} {entry['steps']:>8} "
+            f"steps  a = {entry['a']:<10.6g} b = {entry['b']:<10.6g} "
+            f"loss = {entry['loss']:.6g}"
+        )
+    opt = report["optimum"]
+    print(
+        f"optimum a = {opt['a']:.6g}, b = {opt['b']:.6g}, loss = {opt['loss']:.6g}; "
+        f"lr_max = {report['lr_max']:.4g}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from sgd_viewer.core.optimizers import get_optimizer
 from sgd_viewer.core.problem import REDUCTIONS
+from sgd_viewer.core.schedules import get_schedule
 
 DTYPES = ("float32", "float64")
 LOSS_FORMS = ("closed", "per_point")
@@ -48,6 +49,11 @@ class TrainingConfig:
         ``((x·a + b − y)²).sum()``). Mini-batches always use the per-point form.
     seed
         Seed of the per-epoch shuffling of mini-batches.
+    schedule
+        Learning-rate schedule (``constant``, ``step``, ``cosine`` … see
+        ``core.schedules.SCHEDULES``), stepped once after every optimizer step.
+    schedule_options
+        The schedule's knobs by name; missing ones take their defaults.
     """
 
     optimizer: str = "sgd"
@@ -59,10 +65,19 @@ class TrainingConfig:
     device: str = "cpu"
     loss_form: str = "closed"
     seed: int = 0
+    schedule: str = "constant"
+    schedule_options: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = get_optimizer(self.optimizer)
         object.__setattr__(self, "optimizer", spec.name)
+        schedule = get_schedule(self.schedule)
+        object.__setattr__(self, "schedule", schedule.name)
+        object.__setattr__(
+            self,
+            "schedule_options",
+            MappingProxyType(schedule.resolve(self.schedule_options)),
+        )
         if not (math.isfinite(self.lr) and LR_RANGE[0] <= self.lr <= LR_RANGE[1]):
             raise ValueError(
                 f"learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, "
@@ -100,6 +115,11 @@ class TrainingConfig:
             and get_optimizer(changes["optimizer"]).name != self.optimizer
         ):
             changes.setdefault("hyperparameters", {})
+        if (
+            "schedule" in changes
+            and get_schedule(changes["schedule"]).name != self.schedule
+        ):
+            changes.setdefault("schedule_options", {})
         return replace(self, **changes)
 
     def effective_batch_size(self, n: int) -> int | None:
@@ -112,11 +132,24 @@ class TrainingConfig:
 def needs_reset(old: TrainingConfig, new: TrainingConfig) -> bool:
     """Whether going from ``old`` to ``new`` invalidates the run so far.
 
-    A different optimizer, reduction, precision, device or loss form changes what
-    the steps mean; learning rate, hyperparameters and batch size may change
-    mid-run, as in TensorFlow Playground.
+    A different optimizer, reduction, precision, device, loss form or schedule
+    changes what the steps mean; learning rate, hyperparameters and batch size
+    may change mid-run, as in TensorFlow Playground.
     """
     return any(
         getattr(old, name) != getattr(new, name)
-        for name in ("optimizer", "reduction", "dtype", "device", "loss_form", "seed")
+        for name in RESET_FIELDS
     )
+
+
+#: The settings whose change starts a run again (see :func:`needs_reset`).
+RESET_FIELDS = (
+    "optimizer",
+    "reduction",
+    "dtype",
+    "device",
+    "loss_form",
+    "seed",
+    "schedule",
+    "schedule_options",
+)

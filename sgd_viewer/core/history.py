@@ -14,7 +14,17 @@ from typing import ClassVar
 import numpy as np
 
 #: Columns every batch and history carries, in CSV order.
-COLUMNS = ("step", "epoch", "a", "b", "loss", "batch_loss", "grad_a", "grad_b")
+COLUMNS = (
+    "step",
+    "epoch",
+    "a",
+    "b",
+    "loss",
+    "batch_loss",
+    "grad_a",
+    "grad_b",
+    "lr",
+)
 _INT_COLUMNS = ("step", "epoch")
 
 
@@ -25,7 +35,8 @@ class StepBatch:
     Row ``i`` describes the state after step ``step[i]``: the parameters ``a``,
     ``b`` and the full-data ``loss`` there, plus the ``batch_loss`` and gradient
     ``(grad_a, grad_b)`` that the optimizer used to get there (the mini-batch
-    ones when batches are smaller than the data).
+    ones when batches are smaller than the data), and the learning rate ``lr``
+    that step used (it changes along a schedule).
 
     ``status`` is ``"ok"`` or ``"diverged"``; a diverged batch ends at the last
     finite step and ``diverged_step`` names the step that blew up.
@@ -39,6 +50,7 @@ class StepBatch:
     batch_loss: np.ndarray
     grad_a: np.ndarray
     grad_b: np.ndarray
+    lr: np.ndarray
     status: str = "ok"
     message: str = ""
     diverged_step: int | None = None
@@ -96,6 +108,9 @@ class History:
     capacity
         Most rows held. At the default 2**20 (1,048,576) rows of 52 bytes the
         arrays never exceed 52 MiB (see README, "Memory").
+    track_lr
+        Also keep the learning rate of every step (4 bytes more a row): the
+        window draws it for scheduled runs; a plain record does without.
     """
 
     _DTYPES: ClassVar[dict[str, type]] = {
@@ -109,9 +124,14 @@ class History:
         "grad_b": np.float32,
     }
 
-    def __init__(self, capacity: int = 2**20, initial: int = 4096) -> None:
+    def __init__(
+        self, capacity: int = 2**20, initial: int = 4096, *, track_lr: bool = False
+    ) -> None:
         if capacity < 4:
             raise ValueError("capacity must be at least 4")
+        self._dtypes = dict(self._DTYPES)
+        if track_lr:
+            self._dtypes["lr"] = np.float32
         self.capacity = int(capacity)
         self._initial = min(int(initial), self.capacity)
         self.clear()
@@ -122,7 +142,7 @@ class History:
         self.stride = 1
         self._arrays = {
             name: np.empty(self._initial, dtype=dtype)
-            for name, dtype in self._DTYPES.items()
+            for name, dtype in self._dtypes.items()
         }
         self._last: dict[str, float] | None = None
         self._total = 0
@@ -189,6 +209,53 @@ class History:
             self._size == 0
             or self._arrays["step"][self._size - 1] != self._last["step"]
         )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns held for every row (``lr`` only when tracked)."""
+        return tuple(self._arrays)
+
+    def truncate(self, step: int) -> None:
+        """Forget every step after ``step`` (continuing from the past).
+
+        The latest row becomes the last held row at or before ``step``; past
+        the capacity, when only every ``stride``-th step is held, that may be
+        a little earlier than ``step``.
+        """
+        if self._last is not None and self._last["step"] <= step:
+            return
+        kept = int(np.searchsorted(self._arrays["step"][: self._size], step, "right"))
+        self._size = kept
+        if kept == 0:
+            self._last = None
+            self._total = 0
+            return
+        self._last = {
+            name: self._arrays[name][kept - 1].item() for name in self._arrays
+        }
+        for name in COLUMNS:
+            self._last.setdefault(name, math.nan)
+        self._total = int(self._last["step"])
+
+    def row_at(self, step: int) -> dict[str, float] | None:
+        """The held row of the latest step at or before ``step``, or ``None``
+        before the first step."""
+        last = self._last
+        if last is None or step < 1:
+            return None
+        if step >= last["step"]:
+            return dict(last)
+        index = int(np.searchsorted(self._arrays["step"][: self._size], step, "right"))
+        if index == 0:
+            return None
+        return {name: array[index - 1].item() for name, array in self._arrays.items()}
+
+    def rows_through(self, step: int) -> int:
+        """How many held rows (as :meth:`display_indices` counts them) belong to
+        steps at or before ``step``."""
+        if self._last is not None and step >= self._last["step"]:
+            return len(self)
+        return int(np.searchsorted(self._arrays["step"][: self._size], step, "right"))
 
     def column(self, name: str) -> np.ndarray:
         """All held values of one column (a copy-free view when possible)."""

@@ -68,14 +68,15 @@ def _wait_for(condition, timeout_ms: int) -> bool:
 
 def gui_main(args: Namespace) -> int:
     """Open the window (or, with ``--screenshot``, render it and exit)."""
-    from sgd_viewer.cli import (
+    from sgd_viewer.core.data import DataError
+    from sgd_viewer.options import (
         EXIT_BAD_INPUT,
         UsageError,
+        parse_size,
         resolve_config,
         resolve_data,
         resolve_start,
     )
-    from sgd_viewer.core.data import DataError
 
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -83,7 +84,7 @@ def gui_main(args: Namespace) -> int:
         data = resolve_data(args)
         config = resolve_config(args)
         start = tuple(args.init) if args.init else resolve_start(args)
-        size = _parse_size(args.size)
+        size = parse_size(args.size)
     except (DataError, UsageError) as error:
         print(f"sgd-viewer: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -94,18 +95,6 @@ def gui_main(args: Namespace) -> int:
     if args.screenshot:
         return _screenshot(window, args.screenshot, args.steps or 0)
     return app.exec()
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    from sgd_viewer.cli import UsageError
-
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size expects WIDTHxHEIGHT, got {text!r}") from None
-    if not (320 <= width <= 8000 and 240 <= height <= 8000):
-        raise UsageError(f"--size {text} is outside 320x240 … 8000x8000")
-    return width, height
 
 
 def _screenshot(window, path: str, steps: int) -> int:

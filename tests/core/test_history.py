@@ -116,7 +116,7 @@ def test_keeps_every_row_below_capacity(chunk) -> None:
     assert len(history) == 1000
     assert history.stride == 1
     assert history.steps_seen == 1000
-    for name in COLUMNS:
+    for name in history.columns:
         stored = history.column(name)
         assert stored.shape == (1000,)
         # float32 columns (batch loss, gradient) are kept to float32 precision
@@ -169,7 +169,7 @@ def test_take_and_tail_read_what_column_holds(chunk) -> None:
     for begin in range(1, 40 * 64, chunk):
         history.append(batch_for(range(begin, begin + chunk)))
         rows = history.display_indices(20)
-        for name in COLUMNS:
+        for name in history.columns:
             whole = history.column(name)
             np.testing.assert_array_equal(history.take(name, rows), whole[rows])
             np.testing.assert_array_equal(history.tail(name, 5), whole[-5:])
