@@ -384,7 +384,7 @@ class Trainer:
         # Copies: the optimizer updates its state tensors in place.
         self.optimizer.load_state_dict(_copied(checkpoint.optimizer_state))
         if self._schedule is not None:
-            self._schedule.load_state_dict(copy.deepcopy(checkpoint.schedule_state))
+            self._schedule.load_state_dict(_copied(checkpoint.schedule_state))
         self._shuffler.bit_generator.state = checkpoint.stream_state["rng"]
         self._new_epoch_order()
         self._batch_position = checkpoint.stream_state["position"]
