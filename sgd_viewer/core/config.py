@@ -136,10 +136,7 @@ def needs_reset(old: TrainingConfig, new: TrainingConfig) -> bool:
     changes what the steps mean; learning rate, hyperparameters and batch size
     may change mid-run, as in TensorFlow Playground.
     """
-    return any(
-        getattr(old, name) != getattr(new, name)
-        for name in RESET_FIELDS
-    )
+    return any(getattr(old, name) != getattr(new, name) for name in RESET_FIELDS)
 
 
 #: The settings whose change starts a run again (see :func:`needs_reset`).

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.optimizers import OPTIMIZERS, HyperParameter, get_optimizer
+from sgd_viewer.gui.schedule_box import ScheduleBox
 
 LR_MIN, LR_MAX = 1e-6, 10.0
 #: The learning-rate slider moves in steps of 1/100 decade.
@@ -228,6 +229,9 @@ class ControlPanel(QWidget):
         self.loss_combo.addItem("mean squared error", "mean")
         self.loss_combo.addItem("sum of squared errors", "sum")
         form.addRow("Loss", self.loss_combo)
+        self.schedule_box = ScheduleBox()
+        form.addRow(self.schedule_box)
+        self.schedule_box.changed.connect(self._emit_config)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         self.lr_spin.valueChanged.connect(self._on_lr_spin)
@@ -296,6 +300,7 @@ class ControlPanel(QWidget):
             self._show_lr(config.lr)
             self.batch_spin.setValue(config.batch_size or 0)
             self.loss_combo.setCurrentIndex(self.loss_combo.findData(config.reduction))
+            self.schedule_box.set_values(config.schedule, config.schedule_options)
 
     def set_generator_values(self, n: int, a: float, b: float, noise: float, seed: int):
         for spin, value in (
@@ -339,12 +344,15 @@ class ControlPanel(QWidget):
     def config(self) -> TrainingConfig:
         """The configuration the widgets show."""
         values = {name: w.value() for name, w in self._hyper_widgets.items()}
+        schedule, options = self.schedule_box.values()
         return self._base_config.with_changes(
             optimizer=self.optimizer_combo.currentData(),
             lr=self.lr_spin.value(),
             hyperparameters=values,
             batch_size=self.batch_spin.value() or None,
             reduction=self.loss_combo.currentData(),
+            schedule=schedule,
+            schedule_options=options,
         )
 
     def generator_values(self) -> dict:

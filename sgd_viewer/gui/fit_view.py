@@ -64,6 +64,8 @@ class FitView(PlotCanvas):
         # Static between datasets: drawn once into a pixmap, then blitted (a
         # dashed antialiased line costs over 1 ms to stroke each frame).
         cache_as_pixmap(self._true_line)  # and the curve in it
+        self._others: list[SmoothDataPath] = []
+        self._line_colour = LINE_COLOUR
         self._shown_x = np.empty(0)
         self._shown_y = np.empty(0)
         self._x_ends = np.array([0.0, 1.0])
@@ -122,6 +124,41 @@ class FitView(PlotCanvas):
         if self._residuals.isVisible():
             self._update_residuals()
 
+    def set_lines(
+        self, selected: tuple[float, float, str], others: list[tuple[float, float, str]]
+    ) -> None:
+        """The selected run's line (with residuals) and the other visible runs'
+        lines, each in its run's colour."""
+        a, b, colour = selected
+        if colour != self._line_colour:
+            self._line_colour = colour
+            self._line.setPen(_cosmetic_pen(colour, 3))
+        self.set_line(a, b)
+        plot = self.getPlotItem()
+        while len(self._others) < len(others):
+            line = SmoothDataPath(plot.getViewBox(), pg.mkPen(LINE_COLOUR, width=2))
+            plot.addItem(line, ignoreBounds=True)
+            self._others.append(line)
+        for line, (a, b, colour) in zip(self._others, others, strict=False):
+            if line.pen().color().name() != colour:
+                line.setPen(_cosmetic_pen(colour, 2))
+            line.set_data(self._x_ends, a * self._x_ends + b)
+            line.setVisible(True)
+        for line in self._others[len(others) :]:
+            line.setVisible(False)
+
+    @property
+    def other_lines(self) -> list[tuple[float, float]]:
+        """``(a, b)`` of each other run's line drawn now (for tests)."""
+        shown = []
+        for line in self._others:
+            if line.isVisible() and line.xData.size == 2:
+                x0, x1 = line.xData
+                y0, y1 = line.yData
+                slope = (y1 - y0) / (x1 - x0)
+                shown.append((float(slope), float(y0 - slope * x0)))
+        return shown
+
     def set_residuals_visible(self, visible: bool) -> None:
         self._residuals.setVisible(visible)
         self._legend.removeItem(self._residuals)
@@ -138,3 +175,9 @@ class FitView(PlotCanvas):
         ys[0::2] = self._shown_y
         ys[1::2] = a * self._shown_x + b
         self._residuals.setData(xs, ys)
+
+
+def _cosmetic_pen(colour: str, width: float):
+    pen = pg.mkPen(colour, width=width)
+    pen.setCosmetic(True)
+    return pen

@@ -17,6 +17,7 @@ from sgd_viewer.gui.native_items import (
     cache_as_pixmap,
     legend_stand_in,
 )
+from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
 
 #: Smallest loss drawn: a perfect fit has loss 0, which a log axis cannot show.
 LOSS_FLOOR = 1e-300
@@ -45,6 +46,11 @@ class LossView(PlotCanvas):
         loss_pen = pg.mkPen("#1f77b4", width=1)
         self._batch_curve = DataPath(view_box, batch_pen, log_y=True)
         self._curve = DataPath(view_box, loss_pen, log_y=True)
+        # The selected run's curve after the shown step, its point at the
+        # shown step, and the other runs' curves.
+        self._rest = DataPath(view_box, pg.mkPen(faint("#1f77b4"), width=1), log_y=True)
+        self._others = RunLayers(plot, width=1, marker_px=7, log_y=True)
+        self._curve_colour = "#1f77b4"
         self._batch_legend = legend_stand_in(self._batch_curve, pen=batch_pen)
         self._curve_legend = legend_stand_in(self._curve, pen=loss_pen)
         self._optimum = pg.InfiniteLine(
@@ -61,6 +67,7 @@ class LossView(PlotCanvas):
         # The range is managed below, never fitted to the curves.
         plot.addItem(self._batch_curve, ignoreBounds=True)
         plot.addItem(self._curve, ignoreBounds=True)
+        plot.addItem(self._rest, ignoreBounds=True)
         plot.addItem(self._optimum)
         cache_as_pixmap(self._optimum)  # a still line under a moving curve
         self._legend.addItem(self._curve_legend, "loss")
@@ -90,6 +97,9 @@ class LossView(PlotCanvas):
         """Draw the loss (and the mini-batch loss, if given) against step."""
         self._fit_range(steps, losses, batch_losses)
         self._curve.set_data(steps, np.maximum(losses, LOSS_FLOOR))
+        self._show_batches(steps, batch_losses)
+
+    def _show_batches(self, steps: np.ndarray, batch_losses: np.ndarray | None) -> None:
         showing_batches = batch_losses is not None
         if showing_batches != self._showing_batches:
             self._showing_batches = showing_batches
@@ -101,6 +111,45 @@ class LossView(PlotCanvas):
             self._batch_curve.set_data(steps, np.maximum(batch_losses, LOSS_FLOOR))
         else:
             self._batch_curve.set_data([], [])
+
+    def set_runs(
+        self,
+        selected: RunDrawing,
+        others: list[RunDrawing],
+        batch_losses: np.ndarray | None = None,
+    ) -> None:
+        """Every visible run's loss curve, strong up to the shown step and
+        faint after; the selected run's mini-batch losses too."""
+        if selected.colour != self._curve_colour:
+            self._curve_colour = selected.colour
+            for item, colour in (
+                (self._curve, selected.colour),
+                (self._rest, faint(selected.colour)),
+            ):
+                pen = pg.mkPen(colour, width=1)
+                pen.setCosmetic(True)
+                item.setPen(pen)
+            self._curve_legend.setPen(self._curve.pen())
+        every = [selected, *others]
+        steps = np.concatenate([d.x for d in every])
+        losses = np.concatenate([d.y for d in every])
+        self._fit_range(steps, losses, batch_losses)
+        cut = max(selected.cut, 1)
+        floor = np.maximum(selected.y, LOSS_FLOOR)
+        self._curve.set_data(selected.x[:cut], floor[:cut])
+        if cut < selected.x.size:
+            self._rest.set_data(selected.x[cut - 1 :], floor[cut - 1 :])
+        else:
+            self._rest.set_data([], [])
+        self._show_batches(selected.x, batch_losses)
+        self._others.show(
+            [
+                RunDrawing(
+                    d.colour, d.label, d.x, np.maximum(d.y, LOSS_FLOOR), d.cut, d.point
+                )
+                for d in others
+            ]
+        )
 
     def _fit_range(
         self,

@@ -54,6 +54,11 @@ class ReadoutPanel(QGroupBox):
             ("grad", "|∇L|", "Length of the full-data gradient at (a, b)"),
             ("distance", "To optimum", "Distance from (a, b) to the least-squares fit"),
             ("optimum", "Optimum", "Closed-form least squares (numpy-exact)"),
+            (
+                "lr_now",
+                "lr in use",
+                "The learning rate of the shown step (a schedule changes it)",
+            ),
             ("lr_max", "Stable lr", "Full-batch descent converges iff lr < 2/λmax"),
             ("progress", "Progress", "Whether the loss is approaching its minimum"),
         ):
@@ -89,6 +94,7 @@ class ReadoutPanel(QGroupBox):
         b: float,
         lr: float,
         progress: str,
+        lr_now: float | None = None,
     ) -> None:
         loss = float(problem.loss(a, b, reduction))
         grad_a, grad_b = problem.gradient(a, b, reduction)
@@ -112,3 +118,4 @@ class ReadoutPanel(QGroupBox):
         text["lr_max"].setText(f"lr_max = 2/λmax = {lr_max:.4g}\n{mark}")
         text["lr_max"].setStyleSheet(f"color: {'#1a7f37' if stable else '#b3261e'};")
         text["progress"].setText(progress)
+        text["lr_now"].setText(_number(lr if lr_now is None else lr_now))

@@ -25,6 +25,7 @@ from sgd_viewer.gui.native_items import (
     cache_as_pixmap,
     legend_stand_in,
 )
+from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
 
 GRID_SHAPE = (200, 200)
 CONTOUR_COUNT = 10
@@ -104,6 +105,11 @@ class SurfaceView(PlotCanvas):
         # outside the view (adaptive optimizers at high lr) cost 0.1-0.4 s a
         # frame; without antialiasing Qt clips it to the view.
         self._path = DataPath(view_box, pg.mkPen(PATH_COLOUR, width=2))
+        # The selected run's path after the shown step (timeline), and the
+        # other runs' paths and points.
+        self._rest = DataPath(view_box, pg.mkPen(faint(PATH_COLOUR), width=2))
+        self._path_colour = PATH_COLOUR
+        self._others = RunLayers(plot, width=2, marker_px=9)
         self._arrow = PixelMarker(
             pg.mkPen(ARROW_COLOUR, width=3, cap=Qt.PenCapStyle.FlatCap),
             ARROW_COLOUR,
@@ -137,6 +143,7 @@ class SurfaceView(PlotCanvas):
         # with its legend entry.
         plot.addItem(self._contours)
         plot.addItem(self._preview)
+        plot.addItem(self._rest, ignoreBounds=True)
         self._add_native(self._path, "path of descent", pen=self._path.pen())
         self._add_native(
             self._arrow, "−∇L (downhill)", pen=pg.mkPen(ARROW_COLOUR, width=3)
@@ -257,6 +264,26 @@ class SurfaceView(PlotCanvas):
     def set_path(self, a: np.ndarray, b: np.ndarray) -> None:
         """The path so far (already decimated by the caller)."""
         self._path.set_data(a, b)
+
+    def set_runs(self, selected: RunDrawing, others: list[RunDrawing]) -> None:
+        """Every visible run: the selected one with the arrow and in the
+        legend, each path strong up to the shown step and faint after it."""
+        if selected.colour != self._path_colour:
+            self._path_colour = selected.colour
+            pen = pg.mkPen(selected.colour, width=2)
+            pen.setCosmetic(True)
+            self._path.setPen(pen)
+            rest = pg.mkPen(faint(selected.colour), width=2)
+            rest.setCosmetic(True)
+            self._rest.setPen(rest)
+            self._current.setBrush(pg.mkBrush(selected.colour))
+        cut = max(selected.cut, 1)
+        self._path.set_data(selected.x[:cut], selected.y[:cut])
+        if cut < selected.x.size:
+            self._rest.set_data(selected.x[cut - 1 :], selected.y[cut - 1 :])
+        else:
+            self._rest.set_data([], [])
+        self._others.show(others)
 
     def set_current(self, a: float, b: float) -> None:
         """Mark the current parameters and the downhill direction there."""

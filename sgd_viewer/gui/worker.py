@@ -1,6 +1,8 @@
-"""The trainer's thread: a QObject that owns the Trainer on one QThread.
+"""The trainer's thread: a QObject that owns the runs' trainers on one QThread.
 
-Owns every torch object of the app. The GUI talks to it only through queued
+Owns every torch object of the app: a :class:`~sgd_viewer.core.race.Race` of
+the session's runs, keyed by the session's run ids, stepped together chunk by
+chunk. The GUI talks to it only through queued
 signals (see DESIGN.md §3) and one ``threading.Event`` for pausing, which the GUI
 sets directly so that a pause never waits behind queued work.
 
@@ -34,6 +36,8 @@ from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
 
+RunBatches = dict[int, StepBatch]
+
 MAX_EMITS_PER_SECOND = 60
 #: Wall time one chunk of steps may take: short enough that pausing, dragging
 #: and a changed learning rate answer at once, long enough to amortise overhead.
@@ -55,11 +59,15 @@ class TrainerWorker(QObject):
     Signals
     -------
     ready(str)
-        torch has loaded and the trainer exists; carries the torch version.
+        torch has loaded and the trainers exist; carries the torch version.
     steps_ready(int, object)
-        The run's generation and a :class:`StepBatch` of every step since the
-        last message. The GUI bumps the generation with every request that
-        starts the run again, so steps still in flight from before are dropped.
+        The session's generation and ``{run id: StepBatch}`` of every step
+        since the last message. The window bumps the generation with every
+        request that starts all runs again (or rewinds them), so steps still in
+        flight from before are dropped.
+    change_applied(int, int)
+        A run id and the step after which its new settings took effect (the
+        step its recipe records).
     run_state_changed(bool)
         The chunk loop started (True) or stopped (False).
     preview_ready(int, object)
@@ -70,6 +78,7 @@ class TrainerWorker(QObject):
 
     ready = Signal(str)
     steps_ready = Signal(int, object)
+    change_applied = Signal(int, int)
     run_state_changed = Signal(bool)
     preview_ready = Signal(int, object)
     errored = Signal(str)
@@ -77,12 +86,12 @@ class TrainerWorker(QObject):
     def __init__(
         self,
         data: Dataset,
-        config: TrainingConfig,
+        runs: list[tuple[int, TrainingConfig]],
         start: tuple[float, float],
     ) -> None:
         super().__init__()
         self._data = data
-        self._config = config
+        self._runs = list(runs)
         self._start = start
         #: Set from the GUI thread to stop the chunk loop before its next chunk.
         self.pause_event = threading.Event()
@@ -92,13 +101,14 @@ class TrainerWorker(QObject):
         self.frame_shown.set()
         #: The newest preview the GUI wants; older queued requests are skipped.
         self.latest_preview_id = 0
-        self._trainer = None
+        self._race = None
         self._preview_trainer = None
+        self._preview_config: TrainingConfig | None = None
         self._timer: QTimer | None = None
         self._steps_per_second: float | None = None  # None: as fast as possible
-        self._target_step: int | None = None  # None: run until paused
+        self._remaining: int | None = None  # steps left of a Step; None: run on
         self._running = False
-        self._pending: list[StepBatch] = []
+        self._pending: list[RunBatches] = []
         self._last_emit = 0.0
         self._last_tick = 0.0
         self._step_credit = 0.0
@@ -108,16 +118,19 @@ class TrainerWorker(QObject):
     # ----------------------------------------------------------- life cycle
     @Slot()
     def initialize(self) -> None:
-        """Load torch and build the trainer (runs in the worker thread)."""
+        """Load torch and build the trainers (runs in the worker thread)."""
         try:
             import torch
 
             # The GUI thread needs the other core; one intra-op thread is also
             # the fastest for two scalar parameters.
             torch.set_num_threads(1)
-            from sgd_viewer.core.trainer import Trainer
+            from sgd_viewer.core.race import Race
 
-            self._trainer = Trainer(self._data, self._config, self._start)
+            race = Race(self._data, self._start)
+            for run_id, config in self._runs:
+                race.add(run_id, config)
+            self._race = race
         except Exception as error:  # any failure: shown to the user, not a crash
             self.errored.emit(f"The training engine failed to start: {error}")
             traceback.print_exc()
@@ -139,6 +152,11 @@ class TrainerWorker(QObject):
         self._running = False
         self.moveToThread(QCoreApplication.instance().thread())
 
+    @property
+    def race(self):
+        """The runs' trainers (``None`` until torch has loaded)."""
+        return self._race
+
     # ------------------------------------------------------------- requests
     def request_pause(self) -> None:
         """Stop the chunk loop before its next chunk, from any thread: sets
@@ -149,18 +167,18 @@ class TrainerWorker(QObject):
 
     @Slot(int)
     def step(self, count: int) -> None:
-        """Run ``count`` more steps, in chunks, then stop."""
-        if self._trainer is None or count <= 0:
+        """Run ``count`` more steps of every run, in chunks, then stop."""
+        if self._race is None or count <= 0:
             return
-        self._target_step = self._trainer.step_count + count
+        self._remaining = count
         self._start_loop()
 
     @Slot()
     def run(self) -> None:
-        """Run until paused (or diverged)."""
-        if self._trainer is None:
+        """Run until paused (or every run has diverged)."""
+        if self._race is None:
             return
-        self._target_step = None
+        self._remaining = None
         self._start_loop()
 
     @Slot()
@@ -174,40 +192,70 @@ class TrainerWorker(QObject):
 
     @Slot(int, float, float)
     def reset(self, generation: int, a0: float, b0: float) -> None:
-        """Back to step 0 at ``(a0, b0)``; keeps running if it was."""
+        """Every run back to step 0 at ``(a0, b0)``; keeps running if it was."""
         self._generation = generation
         self._start = (a0, b0)
-        if self._trainer is None:
+        if self._race is None:
             return
         self._discard_pending()
-        self._trainer.reset(a0, b0)
-        if self._target_step is not None:
+        self._race.reset((a0, b0))
+        if self._remaining is not None:
             self._stop_loop()
 
-    @Slot(int, object)
-    def set_config(self, generation: int, config: TrainingConfig) -> None:
-        """New settings; a structural change resets the run (the GUI knows
-        which, through ``core.config.needs_reset``, and bumps the generation)."""
-        if generation != self._generation:
-            self._discard_pending()
+    @Slot(int, int)
+    def rewind(self, generation: int, step: int) -> None:
+        """Every run back to its exact state after ``step`` steps."""
         self._generation = generation
-        self._config = config
-        self._preview_trainer = None
-        if self._trainer is None:
+        if self._race is None:
+            return
+        self._discard_pending()
+        self._race.rewind(step)
+
+    @Slot(int, object)
+    def add_run(self, run_id: int, config: TrainingConfig) -> None:
+        """A new run at step 0 (or replacing one whose settings changed what
+        its steps mean: the window removes the old id first)."""
+        self._runs.append((run_id, config))
+        if self._race is None:
             return
         self._flush()
-        self._trainer.configure(config)
+        try:
+            self._race.add(run_id, config)
+        except ValueError as error:
+            self.errored.emit(str(error))
+
+    @Slot(int)
+    def remove_run(self, run_id: int) -> None:
+        self._runs = [(i, c) for i, c in self._runs if i != run_id]
+        if self._race is not None:
+            self._flush()
+            self._race.remove(run_id)
+
+    @Slot(int, object)
+    def set_config(self, run_id: int, config: TrainingConfig) -> None:
+        """New lr, knobs or batch size for one run, from its next step on."""
+        self._runs = [(i, config if i == run_id else c) for i, c in self._runs]
+        self._preview_trainer = None
+        if self._race is None or run_id not in self._race.trainers:
+            return
+        self._flush()
+        try:
+            self._race.configure(run_id, config)
+        except ValueError as error:
+            self.errored.emit(str(error))
+            return
+        self.change_applied.emit(run_id, self._race.trainers[run_id].step_count)
 
     @Slot(int, object)
     def set_data(self, generation: int, data: Dataset) -> None:
-        """New data: the run starts again from the current start, paused."""
+        """New data: every run starts again from the current start, paused."""
         self._generation = generation
         self._data = data
         self._preview_trainer = None
-        if self._trainer is None:
+        if self._race is None:
             return
         self._discard_pending()
-        self._trainer.set_data(data)
+        self._race.set_data(data)
         self._stop_loop()
 
     @Slot(float)
@@ -217,16 +265,22 @@ class TrainerWorker(QObject):
         if self._running:
             self._schedule()
 
-    @Slot(int, float, float)
-    def preview(self, request_id: int, a0: float, b0: float) -> None:
-        """The next ``PREVIEW_STEPS`` steps from ``(a0, b0)``, on a scratch trainer."""
-        if self._trainer is None or request_id != self.latest_preview_id:
+    @Slot(int, float, float, object)
+    def preview(
+        self, request_id: int, a0: float, b0: float, config: TrainingConfig
+    ) -> None:
+        """The next ``PREVIEW_STEPS`` steps from ``(a0, b0)`` with ``config``
+        (the selected run's), on a scratch trainer."""
+        if self._race is None or request_id != self.latest_preview_id:
             return  # a newer drag position is queued behind this one
         try:
-            if self._preview_trainer is None:
+            if self._preview_trainer is None or self._preview_config != config:
                 from sgd_viewer.core.trainer import Trainer
 
-                self._preview_trainer = Trainer(self._data, self._config, (a0, b0))
+                self._preview_trainer = Trainer(
+                    self._data, config, (a0, b0), problem=self._race.problem
+                )
+                self._preview_config = config
             else:
                 self._preview_trainer.reset(a0, b0)
             batch = self._preview_trainer.step(PREVIEW_STEPS)
@@ -238,9 +292,9 @@ class TrainerWorker(QObject):
     # ------------------------------------------------------------ the loop
     def _start_loop(self) -> None:
         self.pause_event.clear()
-        if self._trainer.status == "diverged":
-            self._target_step = None
-            self.steps_ready.emit(self._generation, self._trainer.step(0))
+        if not self._race.going:
+            self._remaining = None
+            self.steps_ready.emit(self._generation, self._race.step(0))
             return
         if not self._running:
             self._running = True
@@ -258,7 +312,7 @@ class TrainerWorker(QObject):
 
     def _stop_loop(self) -> None:
         self._timer.stop()
-        self._target_step = None
+        self._remaining = None
         if self._running:
             self._running = False
             # Before the last steps: when the window shows the final step, it
@@ -272,7 +326,6 @@ class TrainerWorker(QObject):
             self.pause_event.clear()
             self._stop_loop()
             return
-        trainer = self._trainer
         now = time.perf_counter()
         if self._steps_per_second is None:
             count = self._chunk_steps
@@ -281,20 +334,19 @@ class TrainerWorker(QObject):
             count = int(self._step_credit)
             self._step_credit -= count
         self._last_tick = now
-        if self._target_step is not None:
-            count = min(count, self._target_step - trainer.step_count)
+        if self._remaining is not None:
+            count = min(count, self._remaining)
         if count > 0:
             began = time.perf_counter()
-            batch = trainer.step(count)
+            batches = self._race.step(count)
             self._adapt_chunk(count, time.perf_counter() - began)
-            self._pending.append(batch)
-            if batch.diverged:
+            self._pending.append(batches)
+            if self._remaining is not None:
+                self._remaining -= count
+            if not self._race.going:
                 self._stop_loop()
                 return
-        finished = (
-            self._target_step is not None and trainer.step_count >= self._target_step
-        )
-        if finished:
+        if self._remaining is not None and self._remaining <= 0:
             self._stop_loop()
         elif time.perf_counter() - self._last_emit >= _EMIT_INTERVAL:
             self._flush()
@@ -309,14 +361,20 @@ class TrainerWorker(QObject):
         self._chunk_steps = max(1, min(wanted, 4 * self._chunk_steps, 100_000))
 
     def _flush(self) -> None:
-        """Send every step not yet sent, as one batch."""
+        """Send every step not yet sent, one batch per run."""
         if not self._pending:
             return
-        batch = StepBatch.concatenate(self._pending)
+        by_run: dict[int, list[StepBatch]] = {}
+        for batches in self._pending:
+            for run_id, batch in batches.items():
+                by_run.setdefault(run_id, []).append(batch)
         self._pending = []
         self._last_emit = time.perf_counter()
         self.frame_shown.clear()
-        self.steps_ready.emit(self._generation, batch)
+        self.steps_ready.emit(
+            self._generation,
+            {run_id: StepBatch.concatenate(b) for run_id, b in by_run.items()},
+        )
 
     def _discard_pending(self) -> None:
         self._pending = []

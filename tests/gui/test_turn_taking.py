@@ -28,7 +28,7 @@ def _one_step_batch(step: int = 1) -> StepBatch:
 def test_window_acknowledges_a_batch_it_shows(window):
     """Each batch the window draws releases the worker."""
     window._worker.frame_shown.clear()
-    window._on_steps(window._generation, _one_step_batch())
+    window._on_steps(window._generation, {window.session.run.id: _one_step_batch()})
     assert window.snapshot()["step"] == 1
     assert window._worker.frame_shown.is_set()
 
@@ -37,7 +37,7 @@ def test_window_acknowledges_a_stale_batch_it_drops(window):
     """Steps of a run the user restarted are dropped, but still acknowledged:
     otherwise the worker would wait for a frame that never comes."""
     window._worker.frame_shown.clear()
-    window._on_steps(window._generation - 1, _one_step_batch())
+    window._on_steps(window._generation - 1, {window.session.run.id: _one_step_batch()})
     assert window.snapshot()["step"] == 0  # dropped
     assert window._worker.frame_shown.is_set()
 
@@ -51,7 +51,7 @@ def test_window_acknowledges_even_when_drawing_fails(window, monkeypatch):
     monkeypatch.setattr(window, "_show_steps", broken)
     window._worker.frame_shown.clear()
     with pytest.raises(RuntimeError, match="drawing failed"):
-        window._on_steps(window._generation, _one_step_batch())
+        window._on_steps(window._generation, {window.session.run.id: _one_step_batch()})
     assert window._worker.frame_shown.is_set()
 
 
@@ -89,7 +89,7 @@ def test_running_window_is_never_more_than_one_message_behind(
 def test_request_pause_sets_pause_and_wakes_a_frame_wait(qtbot):
     """``request_pause`` must also release a worker waiting for a frame, or a
     pause would wait for the window first."""
-    worker = TrainerWorker(generate(), TrainingConfig(), (-1.0, 1.0))
+    worker = TrainerWorker(generate(), [(1, TrainingConfig())], (-1.0, 1.0))
     worker.frame_shown.clear()
     worker.request_pause()
     assert worker.pause_event.is_set()
@@ -112,8 +112,8 @@ class _Receiver(QObject):
         self.ready = True
 
     @Slot(int, object)
-    def on_steps(self, generation: int, batch: StepBatch) -> None:
-        self.batches.append(batch)
+    def on_steps(self, generation: int, batches: dict[int, StepBatch]) -> None:
+        self.batches.append(batches[1])  # the one run, id 1
 
     @Slot(bool)
     def on_run_state(self, running: bool) -> None:
@@ -129,7 +129,7 @@ def worker_on_thread(qtbot):
     """A ready TrainerWorker on its own QThread (wired like the window's, at
     full speed) whose batches go to a receiver that never acknowledges them.
     Always stopped and joined afterwards."""
-    worker = TrainerWorker(generate(), TrainingConfig(), (-1.0, 1.0))
+    worker = TrainerWorker(generate(), [(1, TrainingConfig())], (-1.0, 1.0))
     worker.set_speed(0)
     thread = QThread()
     worker.moveToThread(thread)

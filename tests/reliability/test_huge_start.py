@@ -27,10 +27,11 @@ def test_a_start_whose_loss_overflows_float32(make_window, qtbot):
         Qt.ConnectionType.BlockingQueuedConnection,
         Q_ARG(float, 0.0),
     )
-    assert window._worker._trainer.start == (1e20, 0.0)
-    batch = window._worker._trainer.step(1)  # what the worker would send
+    trainer = window._worker.race.trainers[window.session.run.id]
+    assert trainer.start == (1e20, 0.0)
+    batch = trainer.step(1)  # what the worker would send
     assert batch.batch_loss[0] > FLOAT32_MAX
-    window._on_steps(window._generation, batch)  # the GUI's slot, directly
+    window._on_steps(window._generation, {window.session.run.id: batch})  # the slot
     snap = window.snapshot()
     assert snap["step"] == 1
     assert math.isfinite(snap["loss"])

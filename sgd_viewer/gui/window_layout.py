@@ -1,0 +1,137 @@
+"""The main window's widgets, their arrangement and its menus.
+
+Builds; wires nothing but each action to the window method it names. The
+window (``main_window``) connects the widgets' signals to its commands.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sgd_viewer.core.data import bundled_dataset_names
+from sgd_viewer.gui.controls import ControlPanel
+from sgd_viewer.gui.dialogs import show_about, show_shortcuts
+from sgd_viewer.gui.fit_view import FitView
+from sgd_viewer.gui.loss_view import LossView
+from sgd_viewer.gui.readouts import ReadoutPanel
+from sgd_viewer.gui.runs_panel import RunsPanel
+from sgd_viewer.gui.surface_view import SurfaceView
+from sgd_viewer.gui.timeline import Timeline
+
+BANNER_STYLE = (
+    "background: #fde7e9; color: #8c1d18; border: 1px solid #b3261e;"
+    "padding: 6px; font-weight: bold;"
+)
+
+
+def build_widgets(window: QMainWindow) -> None:
+    """Views, panels, banner and timeline, as attributes of ``window``."""
+    window.fit_view = FitView()
+    window.surface_view = SurfaceView()
+    window.loss_view = LossView()
+    window.controls = ControlPanel(bundled_dataset_names())
+    window.runs_panel = RunsPanel()
+    window.readouts = ReadoutPanel()
+    window.timeline = Timeline()
+    window.banner = QLabel()
+    window.banner.setObjectName("divergenceBanner")
+    window.banner.setWordWrap(True)
+    window.banner.setStyleSheet(BANNER_STYLE)
+    window.banner.hide()
+
+    side = QWidget()
+    side_layout = QVBoxLayout(side)
+    side_layout.setContentsMargins(0, 0, 0, 0)
+    side_layout.addWidget(window.runs_panel)
+    side_layout.addWidget(window.controls)
+    side_layout.addWidget(window.readouts)
+    side_layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidget(side)
+    scroll.setWidgetResizable(True)
+    # As wide as the controls want plus a scrollbar, so a short screen
+    # scrolls the panel instead of cropping its right edge.
+    scroll.setMinimumWidth(
+        side.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+    )
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    top = QSplitter(Qt.Orientation.Horizontal)
+    top.addWidget(window.fit_view)
+    top.addWidget(window.surface_view)
+    top.setSizes([500, 600])
+    plots = QSplitter(Qt.Orientation.Vertical)
+    plots.addWidget(top)
+    plots.addWidget(window.loss_view)
+    plots.setSizes([600, 260])
+    right = QWidget()
+    right_layout = QVBoxLayout(right)
+    right_layout.setContentsMargins(0, 0, 0, 0)
+    right_layout.addWidget(window.banner)
+    right_layout.addWidget(plots, 1)
+    right_layout.addWidget(window.timeline)
+    main = QSplitter(Qt.Orientation.Horizontal)
+    main.addWidget(scroll)
+    main.addWidget(right)
+    main.setStretchFactor(1, 1)
+    main.setSizes([360, 1040])
+    window.setCentralWidget(main)
+
+
+def build_menus(window) -> None:
+    """File, Run and Help menus; every action also a window-wide shortcut."""
+
+    def action(menu, text, shortcuts, slot, name):
+        act = QAction(text, window)
+        act.setObjectName(name)
+        act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        window.addAction(act)
+        return act
+
+    file_menu = window.menuBar().addMenu("&File")
+    action(file_menu, "&Open CSV…", ["Ctrl+O"], window.open_csv, "openAction")
+    action(file_menu, "&Regenerate data", ["G"], window.regenerate, "regenerateAction")
+    file_menu.addSeparator()
+    action(file_menu, "&Quit", ["Ctrl+Q"], window.close, "quitAction")
+    run_menu = window.menuBar().addMenu("&Run")
+    window.run_action = action(
+        run_menu, "Run / &pause", ["Space"], window.toggle_run, "runAction"
+    )
+    window.step_action = action(
+        run_menu, "&Step", ["Right", "S"], window.step_from_keyboard, "stepAction"
+    )
+    action(run_menu, "R&eset", ["R"], window.reset, "resetAction")
+    run_menu.addSeparator()
+    action(run_menu, "&Back one step", ["Left"], window.back, "backAction")
+    action(run_menu, "&First step", ["Home"], lambda: window.view_step(0), "homeAction")
+    action(
+        run_menu, "&Latest step", ["End"], lambda: window.view_step(None), "endAction"
+    )
+    run_menu.addSeparator()
+    action(run_menu, "&Add a run", [], lambda: window.add_run("sgd"), "addRunAction")
+    action(
+        run_menu, "Race &optimizers", [], window.race_optimizers, "raceOptimizersAction"
+    )
+    help_menu = window.menuBar().addMenu("&Help")
+    action(
+        help_menu,
+        "&Keyboard shortcuts",
+        ["F1"],
+        lambda: show_shortcuts(window),
+        "helpAction",
+    )
+    action(
+        help_menu, "&About sgd_viewer", [], lambda: show_about(window), "aboutAction"
+    )
