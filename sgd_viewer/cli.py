@@ -233,6 +233,8 @@ def summary(trainer) -> dict[str, Any]:
         "lr": config.lr,
         "hyperparameters": dict(config.hyperparameters),
         "batch_size": config.batch_size or "full",
+        "schedule": config.schedule,
+        "schedule_options": dict(config.schedule_options),
         "reduction": config.reduction,
         "dtype": config.dtype,
         "start": list(trainer.start),

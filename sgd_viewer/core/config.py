@@ -134,9 +134,16 @@ def needs_reset(old: TrainingConfig, new: TrainingConfig) -> bool:
 
     A different optimizer, reduction, precision, device, loss form or schedule
     changes what the steps mean; learning rate, hyperparameters and batch size
-    may change mid-run, as in TensorFlow Playground.
+    may change mid-run, as in TensorFlow Playground, except the few knobs
+    torch sizes its state by (``HyperParameter.restarts``).
     """
-    return any(getattr(old, name) != getattr(new, name) for name in RESET_FIELDS)
+    if any(getattr(old, name) != getattr(new, name) for name in RESET_FIELDS):
+        return True
+    return any(
+        old.hyperparameters[h.name] != new.hyperparameters[h.name]
+        for h in get_optimizer(old.optimizer).hyperparameters
+        if h.restarts
+    )
 
 
 #: The settings whose change starts a run again (see :func:`needs_reset`).

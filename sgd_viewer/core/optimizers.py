@@ -28,6 +28,8 @@ class HyperParameter:
     log_scale: bool = False
     integer: bool = False
     help: str = ""
+    #: Changing it mid-run starts the run again (torch sizes state by it).
+    restarts: bool = False
 
     def validate(self, value: float) -> float:
         """``value`` as a float (or int) inside the range, else ``ValueError``."""
@@ -261,6 +263,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                     100,
                     integer=True,
                     help="how many past steps estimate the curvature",
+                    restarts=True,
                 ),
                 HyperParameter(
                     "max_iter",

@@ -47,6 +47,8 @@ PALETTE = (
 )
 
 _RESERVED = ("lr", "batch", "schedule", "label")
+#: Keys that set the same knob: each counts as the others given too.
+_ALIASES = {"betas": ("beta1", "beta2"), "beta1": ("betas",), "beta2": ("betas",)}
 
 
 class SpecError(ValueError):
@@ -106,6 +108,11 @@ def parse_spec(
     knobs: dict[str, float] = {}
     schedule_knobs: dict[str, str] = {}
     seen: set[str] = set()
+    # A label takes the rest of the spec, commas and all.
+    head, found, label_text = rest.partition("label=")
+    if found and (not head.strip() or head.rstrip().endswith(",")):
+        rest = head.rstrip().rstrip(",")
+        label = label_text.strip() or None
     for item in (part.strip() for part in rest.split(",")) if rest.strip() else ():
         key, sep, value = item.partition("=")
         key, value = key.strip(), value.strip()
@@ -114,14 +121,13 @@ def parse_spec(
         if key in seen:
             raise SpecError(f"run spec {spec!r}: {key} given twice")
         seen.add(key)
+        seen.update(_ALIASES.get(key, ()))
         if key == "lr":
             lr = _number(spec, key, value)
         elif key == "batch":
             batch = _batch(spec, value)
         elif key == "schedule":
             schedule = value.lower()
-        elif key == "label":
-            label = value
         elif key == "betas":
             parts = value.split("/")
             if len(parts) != 2:
@@ -167,21 +173,20 @@ def spec_of(config: TrainingConfig, label: str | None = None) -> str:
     """The spec that :func:`parse_spec` reads back as ``config`` (the settings
     a spec can say; reduction, dtype and seed come from the session)."""
     optimizer = get_optimizer(config.optimizer)
-    parts = [f"lr={config.lr:.17g}"]
+    parts = [f"lr={config.lr!r}"]
     defaults = optimizer.defaults()
     parts += [
-        f"{k}={v:.17g}" for k, v in config.hyperparameters.items() if v != defaults[k]
+        f"{k}={v!r}" for k, v in config.hyperparameters.items() if v != defaults[k]
     ]
-    if config.batch_size is not None:
-        parts.append(f"batch={config.batch_size}")
-    if config.schedule != "constant":
-        parts.append(f"schedule={config.schedule}")
-        schedule_defaults = get_schedule(config.schedule).defaults()
-        parts += [
-            f"{k}={v:.17g}"
-            for k, v in config.schedule_options.items()
-            if v != schedule_defaults[k]
-        ]
+    # Batch and schedule always: a base with others must not fill them in.
+    parts.append(f"batch={config.batch_size or 'full'}")
+    parts.append(f"schedule={config.schedule}")
+    schedule_defaults = get_schedule(config.schedule).defaults()
+    parts += [
+        f"{k}={v!r}"
+        for k, v in config.schedule_options.items()
+        if v != schedule_defaults[k]
+    ]
     if label:
         parts.append(f"label={label}")
     return f"{config.optimizer}:{','.join(parts)}"

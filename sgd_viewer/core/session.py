@@ -179,6 +179,8 @@ class Session:
         if len(self.runs) == 1:
             raise ValueError("the last run cannot be removed")
         run = self.runs.pop(self._check(index))
+        if index < self.selected:
+            self.selected -= 1  # the same run stays selected
         self.selected = min(self.selected, len(self.runs) - 1)
         self._emit("runs")
         return run
@@ -212,6 +214,7 @@ class Session:
             run.id = next(self._ids)
             run.initial_config = config
             run.changes.clear()
+            run.unsettled = 0
             run.history.clear()
             run.message = ""
             restarted = run.id

@@ -121,6 +121,13 @@ class Trainer:
             group.update(spec.torch_kwargs(config.hyperparameters))
             if self._schedule is None:
                 group["lr"] = config.lr
+        if config.optimizer == "rmsprop" and old.hyperparameters.get("momentum") == 0:
+            # torch makes RMSprop's momentum buffers only when it starts with
+            # momentum: switched on mid-run, they start from zero.
+            for param in self.optimizer.param_groups[0]["params"]:
+                state = self.optimizer.state[param]
+                if state and "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(param)
         if self._schedule is not None and config.lr != old.lr:
             self._schedule.set_base_lr(config.lr)
         if old.effective_batch_size(self.problem.n) != config.effective_batch_size(
@@ -282,6 +289,8 @@ class Trainer:
         diverged_step = None
         blown_loss = float("nan")
         began = time.perf_counter()
+        if count > 0:
+            self.status = "running"  # also what checkpoints taken below record
         for _ in range(count):
             lr_used = group["lr"]
             loss_fn = self._loss_function(batch_size)
@@ -383,6 +392,18 @@ class Trainer:
         self.b.grad = None
         # Copies: the optimizer updates its state tensors in place.
         self.optimizer.load_state_dict(_copied(checkpoint.optimizer_state))
+        # torch casts loaded state to the parameters' dtype (NAdam keeps its
+        # mu_product in float32): put back what was saved, bit for bit.
+        saved = checkpoint.optimizer_state["state"]
+        for index, param in enumerate(self.optimizer.param_groups[0]["params"]):
+            for key, value in saved.get(index, {}).items():
+                current = self.optimizer.state[param].get(key)
+                if (
+                    isinstance(value, torch.Tensor)
+                    and current is not None
+                    and current.dtype != value.dtype
+                ):
+                    self.optimizer.state[param][key] = value.clone()
         if self._schedule is not None:
             self._schedule.load_state_dict(_copied(checkpoint.schedule_state))
         self._shuffler.bit_generator.state = checkpoint.stream_state["rng"]

@@ -273,11 +273,6 @@ def test_a_schedule_changes_a_plain_fit_as_the_trainer_does(cli) -> None:
     assert other["a"] != cosine["a"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.summary() leaves out the schedule: a plain fit --json does not "
-    "say which schedule (and knobs) it ran with, as fit --compare's runs do",
-)
 def test_a_plain_fit_reports_its_schedule(cli) -> None:
     cosine = _fit(cli, "--schedule", "cosine", "--sched-opt", "t_max=100")
     assert cosine["schedule"] == "cosine"

@@ -58,13 +58,6 @@ SCHEDULE_KNOBS: dict[str, dict[str, float]] = {
     "onecycle": {"total_steps": 60, "pct_start": 0.25, "div_factor": 10.0},
 }
 
-NADAM_CAST = pytest.mark.xfail(
-    strict=True,
-    reason="Trainer._restore: torch's Optimizer.load_state_dict casts NAdam's "
-    "float32 'mu_product' to the parameters' float64, so a float64 NAdam run "
-    "restored from a checkpoint after step 0 drifts from the fresh run",
-)
-
 Plan = list[tuple[int, TrainingConfig]]
 
 
@@ -298,7 +291,7 @@ def test_replay_stops_short_of_later_changes(name) -> None:
 
 # ------------------------------------------------------------------ rewind
 @pytest.mark.parametrize("batch", [None, 8], ids=["full", "batch8"])
-@pytest.mark.parametrize("name", _optimizer_params(NADAM_CAST))
+@pytest.mark.parametrize("name", _optimizer_params())
 def test_rewind_continues_as_a_fresh_run_float64(name, batch) -> None:
     config, plan = _plan(name, batch)
     _check_rewinds(config, plan)
@@ -398,12 +391,6 @@ def test_rewind_through_a_thinned_checkpoint_store() -> None:
         _assert_same_rows(_rows(rest), _rows(want, k))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Trainer.step sets status 'running' only after its loop, so the "
-    "checkpoints of a run's first call record 'ready'; rewinding onto one "
-    "leaves a trainer that has taken 16 steps saying 'ready'",
-)
 def test_rewind_onto_a_checkpoint_restores_the_status_of_that_step() -> None:
     config = TrainingConfig(optimizer="adam", lr=0.05)
     trainer = Trainer(DATA, config, START)
@@ -466,13 +453,6 @@ def test_rewind_before_a_divergence_and_a_lower_lr_goes_on() -> None:
 
 
 # ----------------------------------------------------- knobs changed mid-run
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="Trainer.configure updates RMSprop's param group to momentum > 0, "
-    "but torch made the parameters' state at momentum 0 (the default) without "
-    "a 'momentum_buffer': the next step raises KeyError",
-)
 def test_rmsprop_momentum_switched_on_mid_run() -> None:
     config = TrainingConfig(optimizer="rmsprop", lr=0.01)
     trainer = Trainer(DATA, config, START)
@@ -482,13 +462,6 @@ def test_rmsprop_momentum_switched_on_mid_run() -> None:
     assert len(rows) == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="Trainer.configure changes L-BFGS's history_size mid-run, but torch "
-    "keeps state['al'] sized for the old history (and the old directions): "
-    "the next step raises IndexError",
-)
 @pytest.mark.parametrize("history_size", [3, 11])
 def test_lbfgs_history_size_changed_mid_run(history_size) -> None:
     config = TrainingConfig(optimizer="lbfgs", lr=0.5)

@@ -136,11 +136,6 @@ def test_removing_the_selected_last_run_selects_the_one_before() -> None:
     assert session.run.config == ADAM
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Session.remove_run only clamps selected to the new length: removing "
-    "a run before the selected one moves the selection onto the next run",
-)
 def test_removing_an_earlier_run_keeps_the_selected_run() -> None:
     session = _session(SGD, ADAM, MOMENTUM)
     session.select(1)
@@ -257,12 +252,6 @@ def test_a_new_optimizer_starts_the_run_again_under_a_new_id() -> None:
     assert run.latest_step == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Session.configure clears a restarted run's changes but not its "
-    "unsettled count: a change not yet settled when the run restarts makes "
-    "settle_change later move the wrong change's step",
-)
 def test_a_restart_forgets_changes_not_yet_settled() -> None:
     session = _session(SGD)
     _record(session, 0, 1, 10)
