@@ -26,7 +26,7 @@ class Timeline(QWidget):
         self.setObjectName("timeline")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        self.home_button = self._button("⏮", "homeButton", "First step (Home)")
+        self.home_button = self._button("|◀", "homeButton", "First step (Home)")
         self.back_button = self._button("◀", "backButton", "Back one step (←)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timelineSlider")
@@ -36,7 +36,7 @@ class Timeline(QWidget):
             "there (the later steps are discarded)"
         )
         self.slider.setRange(0, 0)
-        self.end_button = self._button("⏭", "endButton", "Latest step (End)")
+        self.end_button = self._button("▶|", "endButton", "Latest step (End)")
         self.label = QLabel("step 0 of 0")
         self.label.setObjectName("timelineLabel")
         self.label.setMinimumWidth(150)
@@ -58,7 +58,7 @@ class Timeline(QWidget):
         button.setObjectName(name)
         button.setAccessibleName(name)
         button.setToolTip(tip)
-        button.setFixedWidth(32)
+        button.setFixedWidth(36)
         return button
 
     def back(self) -> None:
