@@ -34,7 +34,11 @@ KEYS = (
     "engine_full_batch",
     "engine_minibatch",
     "surface",
+    "engine_race",
     "gui_run",
+    "gui_race",
+    "seek",
+    "resume",
     "startup",
     "memory",
 )
@@ -43,7 +47,11 @@ WHAT = {
     "engine_full_batch": "app trainer vs the lesson's per-point loop, full batch",
     "engine_minibatch": "app trainer vs a per-point loop on an index-gather",
     "surface": "statistics + loss grid + ellipses vs a naive per-point grid",
+    "engine_race": "a Race of 8 runs (steps/s × 8) vs one sgd trainer, full batch",
     "gui_run": "offscreen window running flat out vs the headless trainer",
+    "gui_race": "offscreen window with 8 runs flat out vs the headless 8-run Race",
+    "seek": "view_step(random k) with 8 runs × 1e6 steps in history (p99)",
+    "resume": "continue from step 5e5 of 1e6 until the first new step is shown",
     "startup": "fresh process to first paint vs a bare two-plot pyqtgraph window",
     "memory": "RSS growth over 1e6 steps with full history vs RSS before",
 }
@@ -52,10 +60,15 @@ WHAT = {
 def _measure(key: str, settings: Settings) -> list[dict[str, Any]]:
     from sgd_viewer.bench import engine
 
+    function: Callable[[Settings], list[dict[str, Any]]]
     if key in ("gui_run", "startup"):
         from sgd_viewer.bench import gui
 
-        function: Callable[[Settings], list[dict[str, Any]]] = getattr(gui, key)
+        function = getattr(gui, key)
+    elif key in ("engine_race", "gui_race", "seek", "resume"):
+        from sgd_viewer.bench import race
+
+        function = getattr(race, key)
     else:
         function = getattr(engine, key)
     return function(settings)
@@ -217,6 +230,10 @@ _SHOWN_DETAIL = (
     "history_mb",
     "rss_after_steps_mb",
     "first_paint_s",
+    "p50_ms",
+    "with_paint_p99_ms",
+    "worst_ms",
+    "checkpoint_interval",
 )
 
 

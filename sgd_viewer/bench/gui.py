@@ -198,22 +198,30 @@ def _plot_viewports(window) -> dict[str, Any]:
     return viewports
 
 
-def gui_run_child(n: int, seconds: float, rounds_count: int = 1) -> None:
-    """The window at ``n`` points running flat out for ``seconds``, ``rounds_count``
-    times, each between two runs of the headless trainer; prints JSON."""
-    import numpy as np
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-    from PySide6.QtWidgets import QAbstractButton, QApplication
-
+def open_window(app, n: int):
+    """The main window on ``n`` generated points, shown, its engine loaded."""
     from sgd_viewer.core.data import generate
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    data = generate(n)
-    window = window_factory()(data=data)
+    window = window_factory()(data=generate(n))
     window.resize(*WINDOW_SIZE)
     window.show()
     if not _wait(app, lambda: _ready(window), 60):
         raise RuntimeError("the window's engine did not become ready in 60 s")
+    return window
+
+
+def window_rounds(app, window, seconds: float, rounds_count: int, headless, steps):
+    """``rounds_count`` rounds, each a flat-out window run of ``seconds`` between
+    two calls of ``headless()`` (steps/s with the window's trainer paused).
+
+    ``steps()`` is the window's step count (summed over its runs, for a race).
+    Frames are counted from the plots' repaints; the heartbeat is a
+    ``HEARTBEAT_MS`` precise timer whose lateness is reported.
+    """
+    import numpy as np
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtWidgets import QAbstractButton
+
     _set_flat_out(window)
 
     class PaintCounter(QObject):
@@ -249,8 +257,6 @@ def gui_run_child(n: int, seconds: float, rounds_count: int = 1) -> None:
     run_button = window.findChild(QAbstractButton, "runButton")
     if run_button is None:
         raise RuntimeError("no runButton in the window")
-    settings = _run_settings(_snapshot(window))
-    headless = _headless_rate_meter(n, settings)
 
     def run_once() -> dict[str, Any]:
         """The window running flat out for ``seconds`` (after a short start)."""
@@ -261,12 +267,12 @@ def gui_run_child(n: int, seconds: float, rounds_count: int = 1) -> None:
         _wait(app, lambda: time.perf_counter() >= warm_end, 5)
         beats.clear()
         counter.counts = dict.fromkeys(counter.counts, 0)
-        step0, t0 = int(_snapshot(window)["step"]), time.perf_counter()
+        step0, t0 = steps(), time.perf_counter()
         counter.counting = True
         heartbeat.start()
         end = t0 + seconds
         _wait(app, lambda: time.perf_counter() >= end, seconds + 5)
-        step1, t1 = int(_snapshot(window)["step"]), time.perf_counter()
+        step1, t1 = steps(), time.perf_counter()
         counter.counting = False
         heartbeat.stop()
         status = str(_snapshot(window).get("status", ""))
@@ -296,8 +302,32 @@ def gui_run_child(n: int, seconds: float, rounds_count: int = 1) -> None:
         measured = run_once()
         measured["headless_steps_per_s"] = (before + headless()) / 2
         rounds.append(measured)
+    return rounds
+
+
+def close_window(app, window) -> None:
     window.close()
     _wait(app, lambda: not window.isVisible(), 10)
+
+
+def gui_run_child(n: int, seconds: float, rounds_count: int = 1) -> None:
+    """The window at ``n`` points running flat out for ``seconds``, ``rounds_count``
+    times, each between two runs of the headless trainer; prints JSON."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = open_window(app, n)
+    settings = _run_settings(_snapshot(window))
+    headless = _headless_rate_meter(n, settings)
+    rounds = window_rounds(
+        app,
+        window,
+        seconds,
+        rounds_count,
+        headless,
+        lambda: int(_snapshot(window)["step"]),
+    )
+    close_window(app, window)
     print(json.dumps({"rounds": rounds, "settings": settings}), flush=True)
 
 

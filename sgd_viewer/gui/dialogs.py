@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from sgd_viewer.gui.column_dialog import choose_columns
+
 SHORTCUTS = (
     ("Run / pause", "Space"),
     ("Step", "→ or S"),
@@ -59,6 +61,20 @@ def show_about(parent: QWidget) -> None:
         "step, and Step or Run continues from there."
     )
     box.open()
+
+
+def choose_csv(parent: QWidget, pick, x=None, y=None):
+    """``(path, x, y)`` of a CSV file the user picks with ``pick`` (and, unless
+    given, its columns), or ``None`` if they cancel."""
+    path = pick(parent)
+    if not path:
+        return None
+    if x is None and y is None:
+        chosen = choose_columns(parent, path)
+        if chosen is None:
+            return None
+        x, y = chosen
+    return path, x, y
 
 
 def ask_for_csv(parent: QWidget) -> str | None:

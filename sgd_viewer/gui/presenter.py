@@ -117,3 +117,120 @@ def run_rows(session: Session, running: bool) -> list[dict]:
             }
         )
     return rows
+
+
+def status(session: Session, *, ready: bool, running: bool) -> str:
+    """The window's status: ``loading``, ``diverged`` (the selected run),
+    ``running``, ``paused`` or ``ready``."""
+    if not ready:
+        return "loading"
+    if session.run.diverged:
+        return "diverged"
+    if running:
+        return "running"
+    return "paused" if session.latest_step else "ready"
+
+
+def snapshot(
+    session: Session,
+    *,
+    ready: bool,
+    running: bool,
+    drag: tuple[float, float] | None = None,
+) -> dict:
+    """What the window shows: the selected run at the shown step (at the
+    dragged start while the handle moves) and every run under ``runs``."""
+    run, config = session.run, session.run.config
+    a, b = drag if drag is not None else session.shown_parameters(run)
+    row = run.row_at(session.shown_step)
+    lr_now = row.get("lr", config.lr) if row else config.lr
+    return {
+        "step": session.shown_step,
+        "latest_step": session.latest_step,
+        "epoch": int(row["epoch"]) if row else 0,
+        "a": float(a),
+        "b": float(b),
+        "loss": float(session.problem.loss(a, b, config.reduction)),
+        "running": running,
+        "status": status(session, ready=ready, running=running),
+        "message": run.message,
+        "progress": progress(run, session),
+        "start": tuple(session.start),
+        "optimizer": config.optimizer,
+        "lr": config.lr,
+        "lr_now": float(lr_now),
+        "schedule": config.schedule,
+        "batch_size": config.batch_size,
+        "reduction": config.reduction,
+        "n": session.data.n,
+        "data": session.data.name,
+        "ready": ready,
+        "selected": session.selected,
+        "runs": run_rows(session, running),
+    }
+
+
+def show_readouts(readouts, session: Session, snap: dict) -> None:
+    """The readout panel for the selected run at the shown step."""
+    config = session.run.config
+    readouts.show_status(
+        snap["status"], snap["message"] if snap["status"] == "diverged" else ""
+    )
+    readouts.show_state(
+        session.problem,
+        config.reduction,
+        snap["step"],
+        snap["epoch"],
+        snap["a"],
+        snap["b"],
+        config.lr,
+        snap["progress"],
+        snap["lr_now"],
+    )
+
+
+def divergence_text(session: Session) -> str:
+    """The banner: each diverged run's message (named when there are several)."""
+    several = len(session.runs) > 1
+    return "\n".join(
+        f"⚠ {run.label}: {run.message}" if several else f"⚠ {run.message}"
+        for run in session.runs
+        if run.diverged
+    )
+
+
+def _dataset_key(data) -> str:
+    """How the Data controls' combo names ``data`` ("" for generated data)."""
+    if data.source.startswith("bundled:"):
+        return data.source.removeprefix("bundled:")
+    return "" if data.is_generated else data.name
+
+
+def show_data_size(controls, data) -> None:
+    controls.set_data_size(data.n, _dataset_key(data))
+
+
+def show_dataset(controls, fit_view, data) -> None:
+    """New data in the Data controls and the fit view."""
+    show_data_size(controls, data)
+    if data.is_generated:
+        controls.set_generator_values(
+            data.n, data.true_a, data.true_b, data.noise, data.seed or 0
+        )
+    fit_view.set_dataset(data)
+
+
+def show_surface(surface_view, loss_view, session: Session) -> None:
+    """The selected run's loss surface, redrawn only when the data or the
+    loss reduction differ from what it shows (redrawing resets the view)."""
+    reduction = session.run.config.reduction
+    problem = session.problem
+    shown = (id(problem), reduction)
+    if getattr(surface_view, "shown_surface", None) != shown:
+        surface_view.shown_surface = shown
+        surface_view.set_problem(problem, reduction, session.start)
+    loss_view.set_optimum(problem.loss_opt(reduction))
+
+
+def window_title(snap: dict) -> str:
+    return f"sgd_viewer — {snap['data']} — step {snap['step']:,} ({snap['status']})"

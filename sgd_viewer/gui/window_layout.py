@@ -102,7 +102,13 @@ def build_menus(window) -> None:
 
     file_menu = window.menuBar().addMenu("&File")
     action(file_menu, "&Open CSV…", ["Ctrl+O"], window.open_csv, "openAction")
-    action(file_menu, "&Regenerate data", ["G"], window.regenerate, "regenerateAction")
+    action(
+        file_menu,
+        "&Regenerate data",
+        ["G"],
+        lambda: window.regenerate(),
+        "regenerateAction",
+    )
     file_menu.addSeparator()
     action(file_menu, "&Quit", ["Ctrl+Q"], window.close, "quitAction")
     run_menu = window.menuBar().addMenu("&Run")
@@ -135,3 +141,28 @@ def build_menus(window) -> None:
     action(
         help_menu, "&About sgd_viewer", [], lambda: show_about(window), "aboutAction"
     )
+
+
+def connect_widgets(window) -> None:
+    """The widgets' signals to the window's commands."""
+    c = window.controls
+    c.step_requested.connect(window.step)
+    c.run_toggled.connect(window.playback.toggled)
+    c.reset_requested.connect(window.reset)
+    c.speed_changed.connect(window._engine.set_speed)
+    c.config_changed.connect(window.apply_config)
+    c.generate_requested.connect(window.regenerate)
+    c.dataset_requested.connect(window.load_dataset)
+    c.open_csv_requested.connect(window.open_csv)
+    c.residuals_toggled.connect(window.fit_view.set_residuals_visible)
+    c.set_ready(False)
+    window.surface_view.start_dragging.connect(window._on_start_dragging)
+    window.surface_view.start_dropped.connect(window.set_start)
+    r = window.runs_panel
+    r.add_requested.connect(lambda: window.add_run(window.session.run.config.optimizer))
+    r.duplicate_requested.connect(lambda: window.duplicate_run(window.session.selected))
+    r.remove_requested.connect(window.remove_run)
+    r.selected.connect(window.select_run)
+    r.visibility_changed.connect(window._on_visibility)
+    r.renamed.connect(window._on_renamed)
+    window.timeline.step_chosen.connect(window.view_step)

@@ -24,11 +24,18 @@ def _one_step_batch(step: int = 1) -> StepBatch:
     return StepBatch.from_rows(row)
 
 
+def _for_the_run(window) -> dict[int, StepBatch]:
+    """One step of the window's one run, as the worker sends it."""
+    return {window.session.run.id: _one_step_batch()}
+
+
 # ------------------------------------------------------- the window's side
 def test_window_acknowledges_a_batch_it_shows(window):
     """Each batch the window draws releases the worker."""
     window._worker.frame_shown.clear()
-    window._on_steps(window._generation, {window.session.run.id: _one_step_batch()})
+    window._on_steps(
+        window.session.generation, {window.session.run.id: _one_step_batch()}
+    )
     assert window.snapshot()["step"] == 1
     assert window._worker.frame_shown.is_set()
 
@@ -37,7 +44,9 @@ def test_window_acknowledges_a_stale_batch_it_drops(window):
     """Steps of a run the user restarted are dropped, but still acknowledged:
     otherwise the worker would wait for a frame that never comes."""
     window._worker.frame_shown.clear()
-    window._on_steps(window._generation - 1, {window.session.run.id: _one_step_batch()})
+    window._on_steps(
+        window.session.generation - 1, {window.session.run.id: _one_step_batch()}
+    )
     assert window.snapshot()["step"] == 0  # dropped
     assert window._worker.frame_shown.is_set()
 
@@ -51,7 +60,9 @@ def test_window_acknowledges_even_when_drawing_fails(window, monkeypatch):
     monkeypatch.setattr(window, "_show_steps", broken)
     window._worker.frame_shown.clear()
     with pytest.raises(RuntimeError, match="drawing failed"):
-        window._on_steps(window._generation, {window.session.run.id: _one_step_batch()})
+        window._on_steps(
+            window.session.generation, {window.session.run.id: _one_step_batch()}
+        )
     assert window._worker.frame_shown.is_set()
 
 

@@ -98,7 +98,7 @@ def test_window_shows_the_error_and_keeps_its_run(
     qtbot.waitUntil(lambda: window.snapshot()["step"] == 7)
     before = window.snapshot()
     history = _history_copy(window)
-    data, problem = window._data, window.problem
+    data, problem = window.session.data, window.problem
 
     assert window.open_csv(str(path)) is False
 
@@ -110,7 +110,7 @@ def test_window_shows_the_error_and_keeps_its_run(
     after = _history_copy(window)
     for name in COLUMNS:
         np.testing.assert_array_equal(after[name], history[name], err_msg=name)
-    assert window._data is data
+    assert window.session.data is data
     assert window.problem is problem
     assert window.fit_view.line_parameters == (before["a"], before["b"])
     # The run goes on from where it was.

@@ -31,7 +31,9 @@ def test_a_start_whose_loss_overflows_float32(make_window, qtbot):
     assert trainer.start == (1e20, 0.0)
     batch = trainer.step(1)  # what the worker would send
     assert batch.batch_loss[0] > FLOAT32_MAX
-    window._on_steps(window._generation, {window.session.run.id: batch})  # the slot
+    window._on_steps(
+        window.session.generation, {window.session.run.id: batch}
+    )  # the slot
     snap = window.snapshot()
     assert snap["step"] == 1
     assert math.isfinite(snap["loss"])

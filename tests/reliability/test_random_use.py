@@ -345,14 +345,14 @@ class WindowUse(RuleBasedStateMachine):
     def open_bad_file(self, name: str) -> None:
         w = self.w
         before = self.snap()
-        data = w._data
+        data = w.session.data
         assert w.open_csv(str(BAD_DIR / name)) is False
         dialog = w.findChild(QMessageBox, "errorDialog")
         assert dialog is not None
         assert name in dialog.text()
         dialog.setObjectName("errorDialogSeen")  # the next one is found anew
         dialog.close()
-        assert w._data is data
+        assert w.session.data is data
         if not before["running"]:
             assert self.snap() == before
 
