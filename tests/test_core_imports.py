@@ -24,6 +24,12 @@ ALL_CORE = (
     "sgd_viewer.core.optimizers",
     "sgd_viewer.core.history",
     "sgd_viewer.core.trainer",
+    "sgd_viewer.core.schedules",
+    "sgd_viewer.core.checkpoints",
+    "sgd_viewer.core.recipe",
+    "sgd_viewer.core.session",
+    "sgd_viewer.core.race",
+    "sgd_viewer.core.race_presets",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -31,6 +37,12 @@ TORCH_FREE = (
     "sgd_viewer.core.problem",
     "sgd_viewer.core.data",
     "sgd_viewer.core.history",
+    "sgd_viewer.core.schedules",
+    "sgd_viewer.core.checkpoints",
+    "sgd_viewer.core.recipe",
+    "sgd_viewer.core.session",
+    "sgd_viewer.core.race_presets",
+    "sgd_viewer.options",
 )
 
 

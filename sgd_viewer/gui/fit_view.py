@@ -58,7 +58,8 @@ class FitView(PlotCanvas):
         for item in (self._scatter, self._residuals, self._true_line):
             plot.addItem(item)
         plot.addItem(self._line, ignoreBounds=True)
-        self._legend.addItem(legend_stand_in(self._line, pen=line_pen), "fit")
+        self._line_legend = legend_stand_in(self._line, pen=line_pen)
+        self._legend.addItem(self._line_legend, "fit")
         self._residuals.setVisible(False)
         self._legend.removeItem(self._residuals)
         # Static between datasets: drawn once into a pixmap, then blitted (a
@@ -133,6 +134,7 @@ class FitView(PlotCanvas):
         if colour != self._line_colour:
             self._line_colour = colour
             self._line.setPen(_cosmetic_pen(colour, 3))
+            self._line_legend.setPen(pg.mkPen(colour, width=3))  # the legend too
         self.set_line(a, b)
         plot = self.getPlotItem()
         while len(self._others) < len(others):

@@ -144,6 +144,7 @@ class RunsPanel(QGroupBox):
                         cell.setText(text)
                     diverged = row["status"] == "diverged"
                     cell.setForeground(QColor("#b3261e" if diverged else "#202020"))
+            self._fit_height(len(rows))
             if table.currentRow() != selected:
                 table.selectRow(selected)
             self.add_button.setEnabled(len(rows) < MAX_RUNS)
@@ -151,6 +152,19 @@ class RunsPanel(QGroupBox):
             self.remove_button.setEnabled(len(rows) > 1)
         finally:
             self._filling = False
+
+    def _fit_height(self, rows: int) -> None:
+        """As tall as its rows (two at least, all eight at most): one run
+        should not cost the controls below half the panel."""
+        table = self.table
+        row_height = table.verticalHeader().defaultSectionSize()
+        height = (
+            table.horizontalHeader().height()
+            + row_height * min(max(rows, 2), 8)
+            + 2 * table.frameWidth()
+        )
+        if table.height() != height:
+            table.setFixedHeight(height)
 
     def _on_selection(self) -> None:
         if not self._filling and self.table.currentRow() >= 0:

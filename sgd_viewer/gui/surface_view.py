@@ -277,6 +277,9 @@ class SurfaceView(PlotCanvas):
             rest.setCosmetic(True)
             self._rest.setPen(rest)
             self._current.setBrush(pg.mkBrush(selected.colour))
+            # The legend shows the selected run's colours.
+            self._stand_ins[self._path].setPen(pg.mkPen(selected.colour, width=2))
+            self._stand_ins[self._current].setBrush(pg.mkBrush(selected.colour))
         cut = max(selected.cut, 1)
         self._path.set_data(selected.x[:cut], selected.y[:cut])
         if cut < selected.x.size:

@@ -5,10 +5,7 @@ knobs, and the registry loads without torch."""
 from __future__ import annotations
 
 import copy
-import json
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -500,28 +497,3 @@ def test_set_base_lr_rejects_a_non_positive_lr(bad) -> None:
 
 
 # --------------------------------------------------------------- no torch yet
-def test_importing_the_registry_loads_neither_torch_nor_qt() -> None:
-    code = (
-        "import json, sys\n"
-        "from sgd_viewer.core.schedules import SCHEDULES, get_schedule\n"
-        "get_schedule('onecycle').resolve({'total_steps': 50})\n"
-        "assert get_schedule('constant').build(None) is None\n"
-        "print(json.dumps([list(SCHEDULES), sorted(sys.modules)]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    names, modules = json.loads(done.stdout)
-    assert names == ORDER
-    assert "sgd_viewer.core.schedules" in modules
-    loaded = [
-        m
-        for m in modules
-        if m.split(".")[0] in {"torch", "PySide6", "pyqtgraph", "shiboken6"}
-    ]
-    assert loaded == []

@@ -7,8 +7,6 @@ No torch: the steps are StepBatch objects made here."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -524,29 +522,3 @@ def test_a_run_s_recipe_is_plain_data() -> None:
 
 
 # -------------------------------------------------------------- no torch
-def test_importing_the_session_loads_neither_torch_nor_qt() -> None:
-    code = (
-        "import json, sys\n"
-        "from sgd_viewer.core.data import generate\n"
-        "from sgd_viewer.core.session import Session\n"
-        "from sgd_viewer.core.config import TrainingConfig\n"
-        "session = Session(generate(50), (-1.0, 1.0), [TrainingConfig()])\n"
-        "session.add_run(TrainingConfig(optimizer='adam'))\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    modules = json.loads(done.stdout)
-    assert "sgd_viewer.core.session" in modules
-    loaded = [
-        m
-        for m in modules
-        if m.split(".")[0] in {"torch", "PySide6", "pyqtgraph", "shiboken6"}
-    ]
-    assert loaded == []
