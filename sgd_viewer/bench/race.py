@@ -15,8 +15,8 @@
 - ``resume``: continue from step 5e5 of a 1e6-step run (momentum and Adam),
   until the first new step exists: ``Trainer.rewind`` + one step headless, and
   in the window ``view_step`` then ``step(1)`` until ``snapshot()`` shows the
-  new step (that one at 1e5 steps in both modes: filling a window's run with
-  1e6 real steps would take a minute per optimizer).
+  new step (that one after 1e5 real steps, 2e4 with ``--quick``: filling a
+  window's run with 1e6 real steps would take a minute per optimizer).
 
 Window measurements run in fresh processes on the offscreen platform (see
 :mod:`sgd_viewer.bench.gui`); Qt is imported only inside ``*_child``.
@@ -432,7 +432,8 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
                 run_s=measured["run_s"],
             )
         )
-    window_steps, window_at = 100_000, 50_000
+    window_steps = 20_000 if settings.quick else 100_000
+    window_at = window_steps // 2
     if window_available():
         code = (
             "from sgd_viewer.bench.race import resume_window_child; "
@@ -444,8 +445,9 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
             value = shown[name]["ms"]
             rows.append(
                 row(
-                    f"window {name}: view_step(5e4), step(1) until shown, "
-                    "after 1e5 steps",
+                    f"window {name}: view_step({window_at:.0e}), step(1) until "
+                    f"shown, after {window_steps:.0e} steps".replace("e+0", "e")
+                    + (" (--quick)" if settings.quick else ""),
                     "ms",
                     value,
                     None,

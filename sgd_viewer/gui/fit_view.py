@@ -135,6 +135,7 @@ class FitView(PlotCanvas):
             self._line_colour = colour
             self._line.setPen(_cosmetic_pen(colour, 3))
             self._line_legend.setPen(pg.mkPen(colour, width=3))  # the legend too
+            self._legend.refresh()
         self.set_line(a, b)
         plot = self.getPlotItem()
         while len(self._others) < len(others):

@@ -130,6 +130,7 @@ class LossView(PlotCanvas):
                 pen.setCosmetic(True)
                 item.setPen(pen)
             self._curve_legend.setPen(self._curve.pen())
+            self._legend.refresh()
         every = [selected, *others]
         steps = np.concatenate([d.x for d in every])
         losses = np.concatenate([d.y for d in every])

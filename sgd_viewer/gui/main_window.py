@@ -86,8 +86,7 @@ class MainWindow(QMainWindow):
         build_widgets(self)
         build_menus(self)
         self.statusBar().showMessage("Loading the training engine (torch)…")
-        views = (self.fit_view, self.surface_view, self.loss_view)
-        self._plot_scenes = [view.scene() for view in views]
+        self._plot_scenes = [view.scene() for view in self.plot_views]
         runs = [(run.id, run.config) for run in self.session.runs]
         self._engine = EngineLink(
             self, self.session.data, runs, self.session.start, speed
@@ -332,8 +331,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ drawing
     def _refresh_views(self) -> None:
         """Push the session's state to every view (at most ~60 times a second)."""
-        views = (self.fit_view, self.surface_view, self.loss_view)
-        presenter.draw(self.session, *views, self._drag.dragging)
+        presenter.draw(self.session, *self.plot_views, self._drag.dragging)
         self.timeline.show_steps(self.session.shown_step, self.session.latest_step)
         # While running, ten readout updates a second are plenty and leave the
         # frame to the plots; a stopped run's are brought up to date at once.

@@ -263,6 +263,13 @@ class _CachedLegend(pg.LegendItem):
         super().addItem(item, name)
         cache_as_pixmap(self)
 
+    def refresh(self) -> None:
+        """Paint the samples anew (after an entry's pen or brush changed):
+        each is cached as a pixmap of its own."""
+        for sample, _label in self.items:
+            sample.update()
+        self.update()
+
 
 def add_cached_legend(plot: pg.PlotItem, **options) -> pg.LegendItem:
     """What ``plot.addLegend(**options)`` does, with a cached legend."""

@@ -39,7 +39,9 @@ def _columns(run: Run, session: Session, vertices: int):
     return steps, path_a, path_b, losses, batch_losses
 
 
-def draw(session: Session, fit_view, surface_view, loss_view, dragging: bool) -> None:
+def draw(
+    session: Session, fit_view, surface_view, loss_view, lr_strip, dragging: bool
+) -> None:
     """Push the session's state at the shown step to every view."""
     shown = session.shown_step
     selected = session.run
@@ -71,6 +73,17 @@ def draw(session: Session, fit_view, surface_view, loss_view, dragging: bool) ->
         surface_view.set_current(*surface.point)
         fit_view.set_lines(line, lines)
     loss_view.set_runs(curve, loss_parts, batch_losses)
+    draw_lr(selected, lr_strip)
+
+
+def draw_lr(run: Run, lr_strip) -> None:
+    """The selected run's lr per step, when a schedule or a change moves it."""
+    history = run.history
+    if not len(history) or (run.config.schedule == "constant" and not run.changes):
+        lr_strip.set_lr(np.empty(0), None, run.colour)
+        return
+    idx = history.display_indices(MAX_PATH_VERTICES)
+    lr_strip.set_lr(history.take("step", idx), history.take("lr", idx), run.colour)
 
 
 def run_status(run: Run, running: bool) -> str:

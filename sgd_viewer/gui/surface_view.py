@@ -280,6 +280,7 @@ class SurfaceView(PlotCanvas):
             # The legend shows the selected run's colours.
             self._stand_ins[self._path].setPen(pg.mkPen(selected.colour, width=2))
             self._stand_ins[self._current].setBrush(pg.mkBrush(selected.colour))
+            self._legend.refresh()
         cut = max(selected.cut, 1)
         self._path.set_data(selected.x[:cut], selected.y[:cut])
         if cut < selected.x.size:

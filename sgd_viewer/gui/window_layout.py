@@ -22,6 +22,7 @@ from sgd_viewer.gui.controls import ControlPanel
 from sgd_viewer.gui.dialogs import show_about, show_shortcuts
 from sgd_viewer.gui.fit_view import FitView
 from sgd_viewer.gui.loss_view import LossView
+from sgd_viewer.gui.lr_strip import LrStrip
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.runs_panel import RunsPanel
 from sgd_viewer.gui.surface_view import SurfaceView
@@ -38,6 +39,14 @@ def build_widgets(window: QMainWindow) -> None:
     window.fit_view = FitView()
     window.surface_view = SurfaceView()
     window.loss_view = LossView()
+    window.lr_strip = LrStrip(window.loss_view)
+    #: The plots, in the order ``presenter.draw`` takes them.
+    window.plot_views = (
+        window.fit_view,
+        window.surface_view,
+        window.loss_view,
+        window.lr_strip,
+    )
     window.controls = ControlPanel(bundled_dataset_names())
     window.runs_panel = RunsPanel()
     window.readouts = ReadoutPanel()
@@ -71,7 +80,15 @@ def build_widgets(window: QMainWindow) -> None:
     top.setSizes([500, 600])
     plots = QSplitter(Qt.Orientation.Vertical)
     plots.addWidget(top)
-    plots.addWidget(window.loss_view)
+    curves = QWidget()
+    curves_layout = QVBoxLayout(curves)
+    curves_layout.setContentsMargins(0, 0, 0, 0)
+    curves_layout.setSpacing(0)
+    # The loss curve keeps room for itself when the lr strip shows.
+    window.loss_view.setMinimumHeight(150)
+    curves_layout.addWidget(window.loss_view, 1)
+    curves_layout.addWidget(window.lr_strip)
+    plots.addWidget(curves)
     plots.setSizes([600, 260])
     right = QWidget()
     right_layout = QVBoxLayout(right)
