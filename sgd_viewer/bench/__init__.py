@@ -232,7 +232,7 @@ _SHOWN_DETAIL = (
     "first_paint_s",
     "p50_ms",
     "with_paint_p99_ms",
-    "worst_ms",
+    "median_ms",
     "checkpoint_interval",
 )
 

@@ -413,7 +413,9 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for name in RESUME_OPTIMIZERS:
         measured = done[name]
-        value = median(measured["ms"])
+        # The worst: the first rewind restores a checkpoint and replays; later
+        # ones find the store already cut back to it.
+        value = max(measured["ms"])
         rows.append(
             row(
                 f"headless {name}: rewind({at:.0e}) + 1 step after {steps:.0e}".replace(
@@ -426,7 +428,7 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
                 target,
                 value <= 300.0,
                 optimizer=name,
-                worst_ms=max(measured["ms"]),
+                median_ms=median(measured["ms"]),
                 all_ms=measured["ms"],
                 checkpoint_interval=measured["checkpoint_interval"],
                 run_s=measured["run_s"],

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.gui.native_items import (
+    DataPath,
     PlotCanvas,
     SmoothDataPath,
     add_cached_legend,
@@ -65,7 +66,10 @@ class FitView(PlotCanvas):
         # Static between datasets: drawn once into a pixmap, then blitted (a
         # dashed antialiased line costs over 1 ms to stroke each frame).
         cache_as_pixmap(self._true_line)  # and the curve in it
-        self._others: list[SmoothDataPath] = []
+        # The other runs' lines are painted by Qt's C++ without antialiasing:
+        # eight antialiased lines painted from Python held the GIL for 3 ms a
+        # frame and starved the trainer of a race.
+        self._others: list[DataPath] = []
         self._line_colour = LINE_COLOUR
         self._shown_x = np.empty(0)
         self._shown_y = np.empty(0)
@@ -139,7 +143,7 @@ class FitView(PlotCanvas):
         self.set_line(a, b)
         plot = self.getPlotItem()
         while len(self._others) < len(others):
-            line = SmoothDataPath(plot.getViewBox(), pg.mkPen(LINE_COLOUR, width=2))
+            line = DataPath(plot.getViewBox(), pg.mkPen(LINE_COLOUR, width=2))
             plot.addItem(line, ignoreBounds=True)
             self._others.append(line)
         for line, (a, b, colour) in zip(self._others, others, strict=False):

@@ -332,9 +332,9 @@ class MainWindow(QMainWindow):
     def _refresh_views(self) -> None:
         """Push the session's state to every view (at most ~60 times a second)."""
         presenter.draw(self.session, *self.plot_views, self._drag.dragging)
-        self.timeline.show_steps(self.session.shown_step, self.session.latest_step)
-        # While running, ten readout updates a second are plenty and leave the
-        # frame to the plots; a stopped run's are brought up to date at once.
+        # While running, ten updates a second of the readouts, the timeline and
+        # the Runs panel are plenty and leave the frame to the plots; a stopped
+        # run's are brought up to date at once.
         now = time.perf_counter()
         if (
             not self.playback.running
@@ -349,6 +349,7 @@ class MainWindow(QMainWindow):
         # The title says where the run is, also to scripts and the task bar.
         self.setWindowTitle(presenter.window_title(snap))
         presenter.show_readouts(self.readouts, self.session, snap)
+        self.timeline.show_steps(snap["step"], snap["latest_step"])
         self.runs_panel.show_runs(snap["runs"], self.session.selected)
 
     # ------------------------------------------------------------ queries

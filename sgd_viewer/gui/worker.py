@@ -49,6 +49,10 @@ _EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - CHUNK_SECONDS / 2
 #: window that draws slower (or not at all: minimised, behind a dialog) then
 #: only slows the run, never stops it.
 FRAME_WAIT_SECONDS = 1.0 / 30
+#: Least training time between the window's acknowledgement of one frame and
+#: the next message: when drawing takes most of a 60 Hz frame (eight racing
+#: runs), the trainer still gets this long before it waits again.
+MIN_TRAIN_SECONDS = 0.5 * _EMIT_INTERVAL
 #: Steps shown as a faint preview while the start handle is dragged.
 PREVIEW_STEPS = 200
 
@@ -352,6 +356,8 @@ class TrainerWorker(QObject):
             self._flush()
             # Turn-taking with the window (see the module's docstring).
             self.frame_shown.wait(FRAME_WAIT_SECONDS)
+            earliest = time.perf_counter() - _EMIT_INTERVAL + MIN_TRAIN_SECONDS
+            self._last_emit = max(self._last_emit, earliest)
 
     def _adapt_chunk(self, count: int, seconds: float) -> None:
         if self._steps_per_second is not None or count < self._chunk_steps:

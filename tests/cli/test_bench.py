@@ -74,12 +74,36 @@ def test_measured_values_are_positive(report):
     assert {"statistics_ms", "grid_ms", "ellipses_ms"} <= set(split)
 
 
+def test_race_keys_are_reported_in_quick_mode(report):
+    race = report["results"]["engine_race"]["measurements"]
+    assert len(race) == 1
+    assert race[0]["value"] is not None
+    assert race[0]["baseline"] > 0
+    assert len(race[0]["detail"]["optimizers"]) == 8
+    for key in ("seek", "resume"):
+        for r in report["results"][key]["measurements"]:
+            assert r["baseline"] is None, key
+            assert r["ratio"] is None, key
+            assert r["target"], key
+    resumed = report["results"]["resume"]["measurements"]
+    headless = [r for r in resumed if r["label"].startswith("headless")]
+    assert {r["detail"]["optimizer"] for r in headless} == {"momentum", "adam"}
+    for r in headless:
+        assert r["value"] is not None
+        assert "--quick" in r["label"]
+    assert "--quick" in report["results"]["seek"]["measurements"][0]["label"]
+
+
 def test_window_keys_report_numbers_or_say_why_not(report):
-    for key in ("gui_run", "startup"):
+    for key in ("gui_run", "gui_race", "seek", "startup"):
         result = report["results"][key]
         for r in result["measurements"]:
             assert r["value"] is not None or result["note"], key
-    gui_row = report["results"]["gui_run"]["measurements"][0]
+    for key in ("gui_run", "gui_race"):
+        _check_window_run(report["results"][key]["measurements"][0])
+
+
+def _check_window_run(gui_row: dict) -> None:
     if gui_row["value"] is not None:
         detail = gui_row["detail"]
         for field in ("frames_per_s", "lateness_p50_ms", "lateness_p99_ms"):
