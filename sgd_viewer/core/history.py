@@ -244,7 +244,7 @@ class History:
         if last is None or step < 1:
             return None
         if step >= last["step"]:
-            return dict(last)
+            return last  # read-only for the caller: no copy on a frame's path
         index = int(np.searchsorted(self._arrays["step"][: self._size], step, "right"))
         if index == 0:
             return None
@@ -284,6 +284,11 @@ class History:
         """The last ``count`` values of one column (the latest row included)."""
         size = len(self)
         return self.take(name, np.arange(max(size - count, 0), size))
+
+    @property
+    def last_step(self) -> int:
+        """The latest step's number (0 before any step), without a copy."""
+        return 0 if self._last is None else int(self._last["step"])
 
     def last(self) -> dict[str, float] | None:
         """The latest step's row, exactly, or ``None`` before any step."""

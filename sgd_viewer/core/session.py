@@ -68,8 +68,7 @@ class Run:
 
     @property
     def latest_step(self) -> int:
-        last = self.history.last()
-        return int(last["step"]) if last else 0
+        return self.history.last_step
 
     def recipe(self) -> RunRecipe:
         """The run as plain data that replays to the same trajectory."""
