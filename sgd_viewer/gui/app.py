@@ -111,6 +111,7 @@ def _screenshot(window, path: str, steps: int) -> int:
             ),
             120_000,
         )
+    window.settle_views()
     _wait_for(lambda: False, 100)  # let the last frame paint
     ok = window.grab().save(path)
     window.close()

@@ -6,6 +6,8 @@ them in place; it knows nothing of torch, the worker or the other views.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -13,12 +15,21 @@ from PySide6.QtCore import Qt
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.gui.native_items import (
     DataPath,
+    PixelLabel,
     PlotCanvas,
     SmoothDataPath,
-    add_cached_legend,
     cache_as_pixmap,
     legend_stand_in,
 )
+from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
+from sgd_viewer.gui.view_framing import EasedFraming, padded
+
+#: How far beyond the data the view grows to show a line, in data y spans
+#: (on each side: 4.5 + 1 + 4.5 = ten spans in all); a line further off is
+#: clipped and a marker at the edge says where it is.
+LINE_REACH_SPANS = 4.5
+#: The view shrinks back once what it must show is less than this share of it.
+SHRINK_BELOW = 0.5
 
 #: Most points drawn; beyond this a seeded random subsample is shown (and said).
 MAX_SCATTER_POINTS = 10_000
@@ -37,9 +48,9 @@ class FitView(PlotCanvas):
         self.setAccessibleName("fitPlot")
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
-        # Points rise to the right in the lesson's data: the bottom-right
-        # corner is the one most often empty.
-        self._legend = add_cached_legend(plot, offset=(-10, -10), labelTextSize="8pt")
+        # Below the plot area: a legend inside covered points and lines.
+        self._legend = add_outside_legend(plot, columns=2, labelTextSize="8pt")
+        self._title = ElidedTitle(self, plot)
         self._scatter = pg.ScatterPlotItem(
             size=6, pen=None, brush=pg.mkBrush(POINT_COLOUR + "b0"), name="data"
         )
@@ -77,6 +88,10 @@ class FitView(PlotCanvas):
         self.line_parameters: tuple[float, float] | None = None
         self.shown_points = 0
         self.total_points = 0
+        self._data_y = (0.0, 1.0)
+        self.framing = EasedFraming(plot.getViewBox(), self)
+        #: Labels at the view's edge for lines beyond it (pooled).
+        self._edge_markers: list[PixelLabel] = []
 
     def set_dataset(self, data: Dataset) -> None:
         """Show new data; a seeded subsample when there are too many points."""
@@ -99,7 +114,8 @@ class FitView(PlotCanvas):
             [float(data.x.min()) - 0.05 * span, float(data.x.max()) + 0.05 * span]
         )
         plot = self.getPlotItem()
-        plot.setTitle(title, size="10pt")
+        self._title.set_text(title)
+        self._data_y = (float(data.y.min()), float(data.y.max()))
         plot.setLabel("bottom", data.x_label)
         plot.setLabel("left", data.y_label)
         if data.true_a is not None and data.true_b is not None:
@@ -115,6 +131,7 @@ class FitView(PlotCanvas):
         plot.enableAutoRange()
         plot.autoRange(items=[self._scatter])
         plot.disableAutoRange()
+        self.framing.auto = True
         if self.line_parameters is not None:
             self.set_line(*self.line_parameters)
 
@@ -153,6 +170,43 @@ class FitView(PlotCanvas):
             line.setVisible(True)
         for line in self._others[len(others) :]:
             line.setVisible(False)
+        every = [selected, *others]
+        self.frame_lines([(a, b) for a, b, _ in every], [c for _, _, c in every])
+
+    @property
+    def title(self) -> str:
+        """The plot's title in full (the one shown may be elided)."""
+        return self._title.full_text
+
+    def line_reach(self) -> tuple[float, float]:
+        """The lowest and highest y the view may grow to for a line."""
+        low, high = self._data_y
+        span = max(high - low, 1e-12 * max(abs(low), abs(high), 1.0))
+        return low - LINE_REACH_SPANS * span, high + LINE_REACH_SPANS * span
+
+    def frame_lines(
+        self, lines: list[tuple[float, float]], colours: list[str] | None = None
+    ) -> None:
+        """Keep the data and every line ``(a, b)`` over the data's x range in
+        view (within :meth:`line_reach`); mark the lines beyond it."""
+        x0, x1 = (float(v) for v in self._x_ends)
+        low, high = self._data_y
+        reach_low, reach_high = self.line_reach()
+        ends = np.array([[a * x0 + b, a * x1 + b] for a, b in lines], float)
+        finite = ends[np.isfinite(ends).all(axis=1)] if len(lines) else ends
+        shown = np.clip(finite, reach_low, reach_high)
+        need_low = min(low, float(shown.min())) if shown.size else low
+        need_high = max(high, float(shown.max())) if shown.size else high
+        (view_x0, view_x1), _ = self.getPlotItem().getViewBox().viewRange()
+        framing = self.framing
+        if framing.auto:
+            aim = framing.target
+            inside = aim[2] <= need_low and need_high <= aim[3]
+            too_big = need_high - need_low < SHRINK_BELOW * (aim[3] - aim[2])
+            if not inside or too_big:
+                box = padded((view_x0, view_x1, need_low, need_high), 0.06)
+                framing.go_to((view_x0, view_x1, box[2], box[3]))
+        self._mark_clipped(lines, colours or [LINE_COLOUR] * len(lines))
 
     @property
     def other_lines(self) -> list[tuple[float, float]]:
@@ -165,6 +219,53 @@ class FitView(PlotCanvas):
                 slope = (y1 - y0) / (x1 - x0)
                 shown.append((float(slope), float(y0 - slope * x0)))
         return shown
+
+    def _mark_clipped(
+        self, lines: list[tuple[float, float]], colours: list[str]
+    ) -> None:
+        """A label at the view's top or bottom edge for each line that lies
+        (at the data's x range) beyond the reach of the view, saying where."""
+        reach_low, reach_high = self.line_reach()
+        x0, x1 = (float(v) for v in self._x_ends)
+        view_box = self.getPlotItem().getViewBox()
+        # Where the view is going: the labels are right once it gets there.
+        _, _, view_low, view_high = self.framing.target
+        pixel_y = abs(view_box.viewPixelSize()[1])
+        used = 0
+        for (a, b), colour in zip(lines, colours, strict=False):
+            y0, y1 = a * x0 + b, a * x1 + b
+            above = not (min(y0, y1) <= reach_high)  # NaN counts as beyond
+            below = not (max(y0, y1) >= reach_low)
+            if not (above or below) or not (math.isfinite(a) and math.isfinite(b)):
+                continue
+            if used == len(self._edge_markers):
+                marker = PixelLabel("", "#ffffff", "#000000")
+                self.getPlotItem().addItem(marker, ignoreBounds=True)
+                self._edge_markers.append(marker)
+            marker = self._edge_markers[used]
+            used += 1
+            arrow = "↑" if above else "↓"
+            marker.set_text(f"{arrow} line off the chart: a = {a:.4g}, b = {b:.4g}")
+            marker.set_colours("#ffffff", colour)
+            # A label's bottom centre sits on its point; stacked labels (one
+            # a line) hang inside the edge the lines are beyond.
+            height = marker.rect().height() * pixel_y
+            if not math.isfinite(height):
+                height = 0.0
+            stacked = 1.2 * (used - 1) * height
+            if above:
+                y = view_high - 1.1 * height - stacked
+            else:
+                y = view_low + 0.1 * height + stacked
+            marker.setPos((x0 + x1) / 2, y)
+            marker.setVisible(True)
+        for marker in self._edge_markers[used:]:
+            marker.setVisible(False)
+
+    @property
+    def edge_markers(self) -> list[str]:
+        """The texts of the edge markers shown now (for tests)."""
+        return [m.text() for m in self._edge_markers if m.isVisible()]
 
     def set_residuals_visible(self, visible: bool) -> None:
         self._residuals.setVisible(visible)

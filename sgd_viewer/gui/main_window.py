@@ -350,7 +350,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(presenter.window_title(snap))
         presenter.show_readouts(self.readouts, self.session, snap)
         self.timeline.show_steps(snap["step"], snap["latest_step"])
+        self.key_readout.setText(presenter.key_numbers(snap))
         self.runs_panel.show_runs(snap["runs"], self.session.selected)
+
+    def frame_views(self) -> None:
+        """Frame start, paths and optimum on the surface and every line on
+        the data (View ▸ Frame, F); both follow the runs again."""
+        self.surface_view.frame_all()
+        self.fit_view.framing.auto = True
+        self._refresh_views()
+
+    def settle_views(self) -> None:
+        """Finish eased framings at once (screenshots, tests)."""
+        self.fit_view.framing.finish()
+        self.surface_view.settle()
 
     # ------------------------------------------------------------ queries
     def snapshot(self) -> dict:

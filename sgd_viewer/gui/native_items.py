@@ -234,17 +234,32 @@ class PixelLabel(QGraphicsRectItem):
         self.setPen(QPen(Qt.PenStyle.NoPen))
         self.setBrush(pg.mkBrush(fill))
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._padding_px = padding_px
         self.text_item = QGraphicsSimpleTextItem(text, self)
         self.text_item.setBrush(pg.mkBrush(colour))
         self.text_item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        size = self.text_item.boundingRect()
-        width = size.width() + 2 * padding_px
-        height = size.height() + 2 * padding_px
-        self.setRect(-width / 2, -height, width, height)
-        self.text_item.setPos(-width / 2 + padding_px, -height + padding_px)
+        self._fit_box()
 
     def text(self) -> str:
         return self.text_item.text()
+
+    def set_text(self, text: str) -> None:
+        """New text; the box follows its size."""
+        if text != self.text_item.text():
+            self.text_item.setText(text)
+            self._fit_box()
+
+    def _fit_box(self) -> None:
+        padding = self._padding_px
+        size = self.text_item.boundingRect()
+        width = size.width() + 2 * padding
+        height = size.height() + 2 * padding
+        self.setRect(-width / 2, -height, width, height)
+        self.text_item.setPos(-width / 2 + padding, -height + padding)
+
+    def set_colours(self, colour, fill) -> None:
+        self.text_item.setBrush(pg.mkBrush(colour))
+        self.setBrush(pg.mkBrush(fill))
 
 
 def cache_as_pixmap(item: QGraphicsItem) -> None:
@@ -256,12 +271,62 @@ def cache_as_pixmap(item: QGraphicsItem) -> None:
         cache_as_pixmap(child)
 
 
-class _CachedLegend(pg.LegendItem):
+class CachedLegend(pg.LegendItem):
     """A legend whose entries, the ones added later included, are cached."""
 
     def addItem(self, item, name) -> None:
         super().addItem(item, name)
         cache_as_pixmap(self)
+
+    def _addItemToLayout(self, sample, label) -> None:
+        self.set_columns(self.columnCount)
+
+    def removeItem(self, item) -> None:
+        super().removeItem(item)
+        self.set_columns(self.columnCount)
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the entries out ``columns`` a row, in the order added.
+
+        (pyqtgraph's own placement reads the grid's row and column counts,
+        which keep their old values after entries are taken out.)
+        """
+        self.columnCount = max(int(columns), 1)
+        grid = self.layout
+        for index in range(grid.count() - 1, -1, -1):
+            grid.removeAt(index)
+        for index, (sample, label) in enumerate(self.items):
+            row, column = divmod(index, self.columnCount)
+            grid.addItem(sample, row, 2 * column)
+            grid.addItem(label, row, 2 * column + 1)
+        self.updateSize()
+
+    def updateSize(self) -> None:
+        # pyqtgraph sums its entries' current widths, which are stale after a
+        # change of column count (entries stretched to the old width); Qt's
+        # layout hint is cached until the layout activates. Add up the
+        # entries' natural sizes instead.
+        if self.size is not None:
+            return
+        preferred = Qt.SizeHint.PreferredSize
+        grid = self.layout
+        widths: dict[int, float] = {}
+        heights: dict[int, float] = {}
+        for index, pair in enumerate(self.items):
+            row, column = divmod(index, self.columnCount)
+            for offset, item in enumerate(pair):
+                hint = item.effectiveSizeHint(preferred)
+                cell = 2 * column + offset
+                widths[cell] = max(widths.get(cell, 0.0), hint.width())
+                heights[row] = max(heights.get(row, 0.0), hint.height())
+        left, top, right, bottom = grid.getContentsMargins()
+        width = sum(widths.values()) + grid.horizontalSpacing() * max(
+            len(widths) - 1, 0
+        )
+        height = sum(heights.values()) + grid.verticalSpacing() * max(
+            len(heights) - 1, 0
+        )
+        self.setGeometry(0, 0, width + left + right, height + top + bottom)
 
     def refresh(self) -> None:
         """Paint the samples anew (after an entry's pen or brush changed):
@@ -273,7 +338,7 @@ class _CachedLegend(pg.LegendItem):
 
 def add_cached_legend(plot: pg.PlotItem, **options) -> pg.LegendItem:
     """What ``plot.addLegend(**options)`` does, with a cached legend."""
-    legend = _CachedLegend(**options)
+    legend = CachedLegend(**options)
     legend.setParentItem(plot.getViewBox())
     plot.legend = legend  # items added with a name then appear in it
     cache_as_pixmap(legend)

@@ -70,10 +70,26 @@ def draw(
     surface, curve, line = selected_parts
     surface_view.set_runs(surface, surface_parts)
     if not dragging:
+        surface_view.arrow_lr = lr_at(selected, shown)
+        problem = session.problem
+        surface_view.keep_in_view(
+            [
+                session.start,
+                (problem.a_opt, problem.b_opt),
+                surface.point,
+                *(part.point for part in surface_parts),
+            ]
+        )
         surface_view.set_current(*surface.point)
         fit_view.set_lines(line, lines)
     loss_view.set_runs(curve, loss_parts, batch_losses)
     draw_lr(selected, lr_strip)
+
+
+def lr_at(run: Run, step: int) -> float:
+    """The learning rate ``run`` used at ``step`` (its setting before any)."""
+    row = run.row_at(step)
+    return float(row.get("lr", run.config.lr)) if row else run.config.lr
 
 
 def draw_lr(run: Run, lr_strip) -> None:
@@ -156,7 +172,7 @@ def snapshot(
     run, config = session.run, session.run.config
     a, b = drag if drag is not None else session.shown_parameters(run)
     row = run.row_at(session.shown_step)
-    lr_now = row.get("lr", config.lr) if row else config.lr
+    lr_now = lr_at(run, session.shown_step)
     return {
         "step": session.shown_step,
         "latest_step": session.latest_step,
@@ -243,6 +259,11 @@ def show_surface(surface_view, loss_view, session: Session) -> None:
         surface_view.shown_surface = shown
         surface_view.set_problem(problem, reduction, session.start)
     loss_view.set_optimum(problem.loss_opt(reduction))
+
+
+def key_numbers(snap: dict) -> str:
+    """The selected run's a, b and loss at the shown step, in one line."""
+    return f"a = {snap['a']:.5g}   b = {snap['b']:.5g}   L = {snap['loss']:.5g}"
 
 
 def window_title(snap: dict) -> str:

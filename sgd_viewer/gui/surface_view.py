@@ -21,11 +21,12 @@ from sgd_viewer.gui.native_items import (
     PixelLabel,
     PixelMarker,
     PlotCanvas,
-    add_cached_legend,
     cache_as_pixmap,
     legend_stand_in,
 )
+from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
+from sgd_viewer.gui.view_framing import Box, EasedFraming, bounds_of, padded, union
 
 GRID_SHAPE = (200, 200)
 CONTOUR_COUNT = 10
@@ -40,6 +41,29 @@ OPTIMUM_COLOUR = "#ffd700"
 START_COLOUR = "#ff7f0e"
 ARROW_COLOUR = "#c000c0"
 ARROW_HEAD_PX = 14.0
+#: The arrow's length on screen: the next plain gradient step η·|∇L| in
+#: pixels, kept between these (a shorter arrow is all head; a longer one
+#: would cross the plot). Below ARROW_VANISH_PX the step is under the
+#: screen's resolution and the arrow is hidden.
+ARROW_MIN_PX = 2 * ARROW_HEAD_PX
+ARROW_MAX_SHARE = 0.3
+ARROW_VANISH_PX = 0.5
+#: Level labels keep this far (pixels) from the start handle and the points.
+LABEL_CLEARANCE_PX = 36.0
+#: Paths are kept in view up to this many times the size of the box around
+#: the start, the optimum and the current points, on each side.
+PATH_REACH = 10.0
+
+
+def _clipped(box: Box, limit: Box) -> Box:
+    return (
+        max(box[0], limit[0]),
+        min(box[1], limit[1]),
+        max(box[2], limit[2]),
+        min(box[3], limit[3]),
+    )
+
+
 #: Share of white mixed into the heatmap's colours: a paled heatmap keeps dark
 #: contours, the red path and the labels readable at both ends of the map.
 HEATMAP_PALING = 0.3
@@ -77,10 +101,10 @@ class SurfaceView(PlotCanvas):
         plot.setMenuEnabled(False)
         plot.setLabel("bottom", "a (slope)")
         plot.setLabel("left", "b (intercept)")
-        plot.setTitle("Loss surface L(a, b)", size="10pt")
-        self._legend = add_cached_legend(
-            plot, offset=(-10, -10), brush=pg.mkBrush("#ffffffd8"), labelTextSize="8pt"
-        )
+        self._title = ElidedTitle(self, plot)
+        self._title.set_text("Loss surface L(a, b)")
+        # Below the plot area: inside, it covered the handle and the paths.
+        self._legend = add_outside_legend(plot, columns=3, labelTextSize="8pt")
         self._image = pg.ImageItem(axisOrder="col-major")
         self._image.setZValue(-10)
         plot.addItem(self._image)
@@ -144,9 +168,9 @@ class SurfaceView(PlotCanvas):
         plot.addItem(self._contours)
         plot.addItem(self._preview)
         plot.addItem(self._rest, ignoreBounds=True)
-        self._add_native(self._path, "path of descent", pen=self._path.pen())
+        self._add_native(self._path, "path", pen=self._path.pen())
         self._add_native(
-            self._arrow, "−∇L (downhill)", pen=pg.mkPen(ARROW_COLOUR, width=3)
+            self._arrow, "−η∇L (GD step)", pen=pg.mkPen(ARROW_COLOUR, width=3)
         )
         plot.addItem(self._optimum)
         # Still while the path moves: drawn from pixmaps, not in Python.
@@ -162,9 +186,18 @@ class SurfaceView(PlotCanvas):
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(30)
+        # Shorter than an eased framing's frame: the map follows it as it glides.
+        self._refresh_timer.setInterval(20)
         self._refresh_timer.timeout.connect(self._refresh_surface)
         plot.getViewBox().sigRangeChanged.connect(self._refresh_timer.start)
+        self.framing = EasedFraming(view_box, self)
+        #: The lr of the selected run (the arrow is its plain gradient step).
+        self.arrow_lr = 0.01
+        #: The arrow's step ``η·|∇L|`` in data units and its drawn length in
+        #: pixels (``0`` when hidden), for the readouts and tests.
+        self.arrow_step = math.nan
+        self.arrow_length_px = 0.0
+        self._drawings: list[RunDrawing] = []
         self._problem: Problem | None = None
         self._reduction = "mean"
         self._moving_handle_programmatically = False
@@ -196,7 +229,7 @@ class SurfaceView(PlotCanvas):
         """Show the surface of ``problem`` over ``view`` (default: fits start)."""
         self._problem, self._reduction = problem, reduction
         what = "mean squared error" if reduction == "mean" else "sum of squared errors"
-        self.getPlotItem().setTitle(f"Loss surface L(a, b): {what}", size="10pt")
+        self._title.set_text(f"Loss surface L(a, b): {what}")
         view = view or problem.default_view(start)
         self._optimum.setData([problem.a_opt], [problem.b_opt])
         self.set_start(*start)
@@ -250,7 +283,7 @@ class SurfaceView(PlotCanvas):
         inside = inside_a & (b >= inner.b_min) & (b <= inner.b_max)
         shown = 0
         for level, ring in zip(self.levels[1::2], rings[1::2], strict=False):
-            ring = ring[inside[ring]]
+            ring = ring[inside[ring] & self._clear_of_markers(a[ring], b[ring])]
             if ring.size == 0:
                 continue
             top = ring[np.argmax(b[ring])]
@@ -259,6 +292,60 @@ class SurfaceView(PlotCanvas):
             self.getPlotItem().addItem(label, ignoreBounds=True)
             self._level_labels.append(label)
             shown += 1
+
+    def _clear_of_markers(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Which of the points are far enough (on screen) from the start
+        handle and the current point for a level label to sit there."""
+        pixel_a, pixel_b = self.getPlotItem().getViewBox().viewPixelSize()
+        clear = np.ones(a.shape, bool)
+        if not (pixel_a > 0 and pixel_b > 0):
+            return clear
+        for point in (self.start_position, self.current):
+            if point is None:
+                continue
+            # The label sits above its point: measure to its middle.
+            dx = (a - point[0]) / pixel_a
+            dy = (b - point[1]) / pixel_b + 8.0
+            clear &= np.hypot(dx, dy) > LABEL_CLEARANCE_PX
+        return clear
+
+    # ------------------------------------------------------------- framing
+    def keep_in_view(self, points: list[tuple[float, float]]) -> None:
+        """Grow the view (eased) to take in ``points`` that left it: the
+        start, the optimum and every visible run's current point."""
+        if self._problem is None or not points:
+            return
+        xs, ys = zip(*points, strict=True)
+        box = bounds_of(xs, ys)
+        if box is None:
+            return
+        # The paths too, within reason: a run that blew up would otherwise
+        # shrink everything else to a dot.
+        reach = padded(box, PATH_REACH)
+        for drawing in self._drawings:
+            path = bounds_of(drawing.x, drawing.y)
+            if path is not None:
+                box = union(box, _clipped(path, reach))
+        self.framing.keep(box)
+
+    def settle(self) -> None:
+        """Finish a framing under way and draw the surface for it now
+        (screenshots and tests, which cannot wait for the glide)."""
+        self.framing.finish()
+        self._refresh_timer.stop()
+        self._refresh_surface()
+
+    def frame_all(self) -> None:
+        """Frame the start, the optimum and every drawn path, and follow the
+        runs again (after a zoom by hand)."""
+        if self._problem is None:
+            return
+        xs = [self.start_position[0], self._problem.a_opt]
+        ys = [self.start_position[1], self._problem.b_opt]
+        for drawing in self._drawings:
+            xs.extend(drawing.x)
+            ys.extend(drawing.y)
+        self.framing.frame(bounds_of(xs, ys))
 
     # ------------------------------------------------------------- the path
     def set_path(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -281,6 +368,7 @@ class SurfaceView(PlotCanvas):
             self._stand_ins[self._path].setPen(pg.mkPen(selected.colour, width=2))
             self._stand_ins[self._current].setBrush(pg.mkBrush(selected.colour))
             self._legend.refresh()
+        self._drawings = [selected, *others]
         cut = max(selected.cut, 1)
         self._path.set_data(selected.x[:cut], selected.y[:cut])
         if cut < selected.x.size:
@@ -307,33 +395,37 @@ class SurfaceView(PlotCanvas):
             self._legend.addItem(self._preview, "preview: next 200 steps")
 
     def _update_arrow(self) -> None:
-        """An arrow along −∇L at the current point, 12 % of the view's
-        shorter side long.
-
-        Gradients span many orders of magnitude, so the arrow shows direction
-        only; its length is in the readouts.
-        """
+        """An arrow along −∇L at the current point, as long on screen as the
+        next plain gradient step ``η·∇L`` (between ``ARROW_MIN_PX`` and
+        ``ARROW_MAX_SHARE`` of the view), hidden when that step is below the
+        screen's resolution: it shrinks as descent converges."""
+        self.arrow_length_px = 0.0
         if self._problem is None or self.current is None:
             return
         a, b = self.current
         grad_a, grad_b = self._problem.gradient(a, b, self._reduction)
+        self.arrow_step = self.arrow_lr * math.hypot(grad_a, grad_b)
         pixel_a, pixel_b = self.getPlotItem().getViewBox().viewPixelSize()
         if not (pixel_a > 0 and pixel_b > 0):  # not laid out yet
             self._show_native(self._arrow, False)
             return
-        # Downhill in pixels (screen y points down, b up).
-        dx, dy = -grad_a / pixel_a, grad_b / pixel_b
-        norm = math.hypot(dx, dy)
-        if not norm > 0 or not math.isfinite(norm):
+        # The step in pixels (screen y points down, b up).
+        dx = -self.arrow_lr * grad_a / pixel_a
+        dy = self.arrow_lr * grad_b / pixel_b
+        step_px = math.hypot(dx, dy)
+        if not step_px >= ARROW_VANISH_PX or not math.isfinite(step_px):
             self._show_native(self._arrow, False)
             return
         view = self.visible_window()
         width_px = (view.a_max - view.a_min) / pixel_a
         height_px = (view.b_max - view.b_min) / pixel_b
-        # The same length whichever way it points; never shorter than its head.
-        length = max(0.12 * min(width_px, height_px), 2 * ARROW_HEAD_PX)
-        self._arrow.set_arrow(dx / norm * length, dy / norm * length, ARROW_HEAD_PX)
+        longest = max(ARROW_MAX_SHARE * min(width_px, height_px), ARROW_MIN_PX)
+        length = min(max(step_px, ARROW_MIN_PX), longest)
+        self._arrow.set_arrow(
+            dx / step_px * length, dy / step_px * length, ARROW_HEAD_PX
+        )
         self._arrow.setPos(a, b)
+        self.arrow_length_px = length
         self._show_native(self._arrow)
 
     # ------------------------------------------------------------ the start

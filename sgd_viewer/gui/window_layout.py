@@ -9,8 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -95,13 +97,40 @@ def build_widgets(window: QMainWindow) -> None:
     right_layout.setContentsMargins(0, 0, 0, 0)
     right_layout.addWidget(window.banner)
     right_layout.addWidget(plots, 1)
-    right_layout.addWidget(window.timeline)
+    right_layout.addWidget(_bottom_bar(window))
     main = QSplitter(Qt.Orientation.Horizontal)
     main.addWidget(scroll)
     main.addWidget(right)
     main.setStretchFactor(1, 1)
     main.setSizes([360, 1040])
+    window.side_panel = scroll
     window.setCentralWidget(main)
+
+
+def _bottom_bar(window) -> QWidget:
+    """The timeline, Frame, and the key numbers: always in sight, whatever
+    the window's size (the side panel's readouts may be scrolled away)."""
+    bar = QWidget()
+    layout = QHBoxLayout(bar)
+    layout.setContentsMargins(0, 0, 4, 0)
+    layout.addWidget(window.timeline, 1)
+    window.frame_button = QPushButton("Frame")
+    window.frame_button.setObjectName("frameButton")
+    window.frame_button.setAccessibleName("frameButton")
+    window.frame_button.setToolTip(
+        "Frame the start, the paths and the optimum, and follow the runs "
+        "again after a zoom by hand (F)"
+    )
+    layout.addWidget(window.frame_button)
+    window.key_readout = QLabel()
+    window.key_readout.setObjectName("keyReadout")
+    window.key_readout.setAccessibleName("keyReadout")
+    window.key_readout.setToolTip("The selected run at the shown step")
+    window.key_readout.setTextInteractionFlags(
+        Qt.TextInteractionFlag.TextSelectableByMouse
+    )
+    layout.addWidget(window.key_readout)
+    return bar
 
 
 def build_menus(window) -> None:
@@ -147,6 +176,17 @@ def build_menus(window) -> None:
     action(
         run_menu, "Race &optimizers", [], window.race_optimizers, "raceOptimizersAction"
     )
+    view_menu = window.menuBar().addMenu("&View")
+    action(view_menu, "&Frame views", ["F"], window.frame_views, "frameAction")
+    window.side_panel_action = action(
+        view_menu,
+        "&Side panel",
+        ["F9"],
+        lambda checked: window.side_panel.setVisible(checked),
+        "sidePanelAction",
+    )
+    window.side_panel_action.setCheckable(True)
+    window.side_panel_action.setChecked(True)
     help_menu = window.menuBar().addMenu("&Help")
     action(
         help_menu,
@@ -183,3 +223,4 @@ def connect_widgets(window) -> None:
     r.visibility_changed.connect(window._on_visibility)
     r.renamed.connect(window._on_renamed)
     window.timeline.step_chosen.connect(window.view_step)
+    window.frame_button.clicked.connect(window.frame_views)

@@ -83,9 +83,7 @@ def test_large_data_are_subsampled_and_labelled(make_window):
 
     window = make_window(data=generate(50_000))
     assert window.fit_view.shown_points == 10_000
-    assert (
-        "10,000 of 50,000 points shown" in window.fit_view.getPlotItem().titleLabel.text
-    )
+    assert "10,000 of 50,000 points shown" in window.fit_view.title
 
 
 def test_smaller_data_clamps_the_batch_size_everywhere(window, qtbot):
