@@ -2,9 +2,10 @@
 
 The Qt-free model the window's views observe (napari's ViewerModel is the
 pattern): every command changes it and then tells its listeners what changed
-(``"runs"``, ``"steps"``, ``"view"``, ``"data"``, ``"selection"``), plain
-callbacks. The window turns user gestures into commands and worker messages
-into :meth:`Session.record`; it keeps no state of its own.
+(``"runs"``, ``"steps"``, ``"view"``, ``"data"``, ``"selection"``,
+``"hover"``, ``"pinned"``), plain callbacks. The window turns user gestures
+into commands and worker messages into :meth:`Session.record`; it keeps no
+state of its own.
 
 A run here is its recipe (settings at step 0, the changes made since, label,
 colour) plus its result (a bounded :class:`History`, a status). The torch side
@@ -111,6 +112,10 @@ class Session:
         #: Bumped by every command that starts all runs again or rewinds them:
         #: steps still in flight from before carry the old number and are dropped.
         self.generation = 0
+        #: The guess under the cursor on the surface, and the guess pinned as
+        #: "my line" (PhET's "My line vs best-fit line"); ``None`` if none.
+        self.hover: tuple[float, float] | None = None
+        self.pinned: tuple[float, float] | None = None
         for config in configs or [TrainingConfig()]:
             self.add_run(config)
 
@@ -315,6 +320,21 @@ class Session:
         self.viewed_step = None
         self._emit("steps")
         return step
+
+    def set_hover(self, guess: tuple[float, float] | None) -> None:
+        """The guess under the cursor (``None`` when it leaves the surface)."""
+        guess = None if guess is None else (float(guess[0]), float(guess[1]))
+        if guess != self.hover:
+            self.hover = guess
+            self._emit("hover")
+
+    def pin(self, guess: tuple[float, float] | None) -> None:
+        """Keep ``guess`` as "my line" to compare with the runs (``None``
+        unpins)."""
+        guess = None if guess is None else (float(guess[0]), float(guess[1]))
+        if guess != self.pinned:
+            self.pinned = guess
+            self._emit("pinned")
 
     def _check(self, index: int) -> int:
         if not 0 <= index < len(self.runs):

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from sgd_viewer.core.data import Dataset
+from sgd_viewer.gui.hover_readouts import PointHover
 from sgd_viewer.gui.native_items import (
     DataPath,
     PixelLabel,
@@ -36,6 +37,7 @@ MAX_SCATTER_POINTS = 10_000
 
 LINE_COLOUR = "#d62728"
 TRUE_LINE_COLOUR = "#2ca02c"
+PINNED_LINE_COLOUR = "#7b3294"
 POINT_COLOUR = "#1f77b4"
 
 
@@ -89,6 +91,24 @@ class FitView(PlotCanvas):
         self.shown_points = 0
         self.total_points = 0
         self._data_y = (0.0, 1.0)
+        self._data: Dataset | None = None
+        self._shown_index = np.empty(0, np.int64)
+        # The line of the guess under the cursor on the surface (a ghost) and
+        # the guess pinned as "my line".
+        ghost_pen = pg.mkPen("#40404090", width=2, style=Qt.PenStyle.DashLine)
+        self._ghost = DataPath(plot.getViewBox(), ghost_pen)
+        pinned_pen = pg.mkPen(PINNED_LINE_COLOUR, width=2, style=Qt.PenStyle.DashLine)
+        self._pinned = DataPath(plot.getViewBox(), pinned_pen)
+        for item in (self._ghost, self._pinned):
+            item.setVisible(False)
+            plot.addItem(item, ignoreBounds=True)
+        self._pinned_legend = legend_stand_in(self._pinned, pen=pinned_pen)
+        self.point_hover = PointHover(
+            self,
+            lambda: (self._shown_x, self._shown_y, self._shown_index),
+            lambda: self.line_parameters,
+            lambda: (self._data.x, self._data.y) if self._data else (None, None),
+        )
         self.framing = EasedFraming(plot.getViewBox(), self)
         #: Labels at the view's edge for lines beyond it (pooled).
         self._edge_markers: list[PixelLabel] = []
@@ -96,10 +116,13 @@ class FitView(PlotCanvas):
     def set_dataset(self, data: Dataset) -> None:
         """Show new data; a seeded subsample when there are too many points."""
         x, y = data.x, data.y
+        self._data = data
+        self._shown_index = np.arange(data.n)
         if data.n > MAX_SCATTER_POINTS:
             pick = np.random.default_rng(0).choice(data.n, MAX_SCATTER_POINTS, False)
             pick.sort()
             x, y = x[pick], y[pick]
+            self._shown_index = pick
             title = (
                 f"{data.name}: {MAX_SCATTER_POINTS:,} of {data.n:,} points shown "
                 "(seeded random subsample)"
@@ -211,14 +234,8 @@ class FitView(PlotCanvas):
     @property
     def other_lines(self) -> list[tuple[float, float]]:
         """``(a, b)`` of each other run's line drawn now (for tests)."""
-        shown = []
-        for line in self._others:
-            if line.isVisible() and line.xData.size == 2:
-                x0, x1 = line.xData
-                y0, y1 = line.yData
-                slope = (y1 - y0) / (x1 - x0)
-                shown.append((float(slope), float(y0 - slope * x0)))
-        return shown
+        lines = (_line_of(line) for line in self._others)
+        return [line for line in lines if line is not None]
 
     def _mark_clipped(
         self, lines: list[tuple[float, float]], colours: list[str]
@@ -262,6 +279,31 @@ class FitView(PlotCanvas):
         for marker in self._edge_markers[used:]:
             marker.setVisible(False)
 
+    def set_guesses(
+        self,
+        hover: tuple[float, float] | None,
+        pinned: tuple[float, float] | None,
+    ) -> None:
+        """The line of the guess under the cursor on the surface (faint) and
+        of the pinned guess, "my line" (``None`` hides either)."""
+        for item, guess in ((self._ghost, hover), (self._pinned, pinned)):
+            item.setVisible(guess is not None)
+            if guess is not None:
+                a, b = guess
+                item.set_data(self._x_ends, a * self._x_ends + b)
+        self._legend.removeItem(self._pinned_legend)
+        if pinned is not None:
+            self._legend.addItem(self._pinned_legend, "my line")
+
+    @property
+    def ghost_line(self) -> tuple[float, float] | None:
+        """``(a, b)`` of the hover ghost drawn now (tests)."""
+        return _line_of(self._ghost)
+
+    @property
+    def pinned_line(self) -> tuple[float, float] | None:
+        return _line_of(self._pinned)
+
     @property
     def edge_markers(self) -> list[str]:
         """The texts of the edge markers shown now (for tests)."""
@@ -283,6 +325,14 @@ class FitView(PlotCanvas):
         ys[0::2] = self._shown_y
         ys[1::2] = a * self._shown_x + b
         self._residuals.setData(xs, ys)
+
+
+def _line_of(path: DataPath) -> tuple[float, float] | None:
+    if not path.isVisible() or path.xData.size != 2:
+        return None
+    (x0, x1), (y0, y1) = path.xData, path.yData
+    slope = (y1 - y0) / (x1 - x0)
+    return float(slope), float(y0 - slope * x0)
 
 
 def _cosmetic_pen(colour: str, width: float):

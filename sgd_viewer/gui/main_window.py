@@ -28,6 +28,7 @@ from sgd_viewer.gui.dialogs import show_error as _show_error
 from sgd_viewer.gui.drag_preview import DragPreview
 from sgd_viewer.gui.engine_link import EngineLink
 from sgd_viewer.gui.frame_sync import draw_now
+from sgd_viewer.gui.guesses import Guesses
 from sgd_viewer.gui.playback import Playback
 from sgd_viewer.gui.session_commands import SessionCommands
 from sgd_viewer.gui.window_layout import build_menus, build_widgets, connect_widgets
@@ -95,6 +96,9 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = self._engine.thread
         self._commands = SessionCommands(self.session, self._engine)
         self._drag = DragPreview(self._engine, self.fit_view, self.surface_view)
+        self.guesses = Guesses(
+            self.session, self.fit_view, self.surface_view, self._refresh_views
+        )
         self.playback = Playback(
             self.session,
             self._engine,
@@ -282,6 +286,9 @@ class MainWindow(QMainWindow):
 
     def _show_surface(self) -> None:
         presenter.show_surface(self.surface_view, self.loss_view, self.session)
+        self.slices_view.set_problem(
+            self.session.problem, self.session.run.config.reduction
+        )
 
     # --------------------------------------------------------- from worker
     @Slot(str)
@@ -332,6 +339,8 @@ class MainWindow(QMainWindow):
     def _refresh_views(self) -> None:
         """Push the session's state to every view (at most ~60 times a second)."""
         presenter.draw(self.session, *self.plot_views, self._drag.dragging)
+        if self.slices_view.isVisible():  # costs nothing while its tab is hidden
+            presenter.draw_slices(self.session, self.slices_view)
         # While running, ten updates a second of the readouts, the timeline and
         # the Runs panel are plenty and leave the frame to the plots; a stopped
         # run's are brought up to date at once.
@@ -353,6 +362,11 @@ class MainWindow(QMainWindow):
         self.key_readout.setText(presenter.key_numbers(snap))
         self.runs_panel.show_runs(snap["runs"], self.session.selected)
 
+    def pin(self, guess: tuple[float, float] | None) -> None:
+        """Pin ``(a, b)`` as "my line" to compare with the runs (``None``
+        unpins)."""
+        self.guesses.pin(guess)
+
     def frame_views(self) -> None:
         """Frame start, paths and optimum on the surface and every line on
         the data (View ▸ Frame, F); both follow the runs again."""
@@ -369,11 +383,14 @@ class MainWindow(QMainWindow):
     def snapshot(self) -> dict:
         """What the window shows now, as plain Python values (the selected
         run's at the shown step, and every run under ``runs``)."""
-        return presenter.snapshot(
-            self.session,
-            ready=self.playback.ready,
-            running=self.playback.running,
-            drag=self._drag.position,
+        return (
+            presenter.snapshot(
+                self.session,
+                ready=self.playback.ready,
+                running=self.playback.running,
+                drag=self._drag.position,
+            )
+            | self.guesses.as_dicts()
         )
 
     @property

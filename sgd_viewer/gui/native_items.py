@@ -168,6 +168,12 @@ class SmoothDataPath(DataPath):
         super().paint(painter, option, widget)
 
 
+def _polygon_path(corners: list[tuple[float, float]]) -> QPainterPath:
+    path = QPainterPath()
+    path.addPolygon(QPolygonF([QPointF(x, y) for x, y in [*corners, corners[0]]]))
+    return path
+
+
 class PixelMarker(QGraphicsPathItem):
     """A shape of fixed pixel size placed at a data point, drawn antialiased.
 
@@ -179,9 +185,29 @@ class PixelMarker(QGraphicsPathItem):
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.setPen(QPen(pg.mkPen(pen)) if pen is not None else QPen(Qt.NoPen))
-        self.setBrush(pg.mkBrush(brush))
+        self.setBrush(pg.mkBrush(brush) if brush is not None else QBrush())
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
+
+    @classmethod
+    def cross(cls, size_px: float, pen) -> PixelMarker:
+        """A ``+`` of ``size_px`` pixels (a crosshair's centre)."""
+        marker = cls(pen, None)
+        half = size_px / 2
+        path = QPainterPath()
+        path.moveTo(-half, 0.0)
+        path.lineTo(half, 0.0)
+        path.moveTo(0.0, -half)
+        path.lineTo(0.0, half)
+        marker.setPath(path)
+        return marker
+
+    @classmethod
+    def diamond(cls, size_px: float, pen, brush) -> PixelMarker:
+        marker = cls(pen, brush)
+        half = size_px / 2
+        marker.setPath(_polygon_path([(0, -half), (half, 0), (0, half), (-half, 0)]))
+        return marker
 
     @classmethod
     def circle(cls, diameter_px: float, pen, brush) -> PixelMarker:
@@ -249,13 +275,22 @@ class PixelLabel(QGraphicsRectItem):
             self.text_item.setText(text)
             self._fit_box()
 
+    def set_offset(self, dx_px: float, dy_px: float) -> None:
+        """Put the box's bottom-left corner ``(dx, dy)`` pixels from its point
+        (y down) instead of centring it above the point: a label beside a
+        cursor, not under it."""
+        self._offset = (dx_px, dy_px)
+        self._fit_box()
+
     def _fit_box(self) -> None:
         padding = self._padding_px
         size = self.text_item.boundingRect()
         width = size.width() + 2 * padding
         height = size.height() + 2 * padding
-        self.setRect(-width / 2, -height, width, height)
-        self.text_item.setPos(-width / 2 + padding, -height + padding)
+        offset = getattr(self, "_offset", None)
+        left, bottom = (-width / 2, 0.0) if offset is None else offset
+        self.setRect(left, bottom - height, width, height)
+        self.text_item.setPos(left + padding, bottom - height + padding)
 
     def set_colours(self, colour, fill) -> None:
         self.text_item.setBrush(pg.mkBrush(colour))

@@ -86,6 +86,27 @@ def draw(
     draw_lr(selected, lr_strip)
 
 
+def draw_slices(session: Session, slices_view) -> None:
+    """The selected run's point at the shown step, on the slices."""
+    run = session.run
+    slices_view.set_point(*session.shown_parameters(run), run.colour)
+
+
+def losses_at(session: Session, step: int) -> list[tuple[str, float]]:
+    """``(label, loss)`` at ``step`` of each visible run that has got there
+    (the loss-curve hover)."""
+    rows = []
+    for run in session.runs:
+        if not (run.visible or run is session.run) or step > run.latest_step:
+            continue
+        row = run.row_at(step) if step > 0 else None
+        a, b = (float(row["a"]), float(row["b"])) if row else session.start
+        rows.append(
+            (run.label, float(session.problem.loss(a, b, run.config.reduction)))
+        )
+    return rows
+
+
 def lr_at(run: Run, step: int) -> float:
     """The learning rate ``run`` used at ``step`` (its setting before any)."""
     row = run.row_at(step)
@@ -205,6 +226,7 @@ def show_readouts(readouts, session: Session, snap: dict) -> None:
     readouts.show_status(
         snap["status"], snap["message"] if snap["status"] == "diverged" else ""
     )
+    readouts.show_pinned(pinned_text(session, snap))
     readouts.show_state(
         session.problem,
         config.reduction,
@@ -215,6 +237,20 @@ def show_readouts(readouts, session: Session, snap: dict) -> None:
         config.lr,
         snap["progress"],
         snap["lr_now"],
+    )
+
+
+def pinned_text(session: Session, snap: dict) -> str:
+    """My line against the optimum and the selected run, in numbers."""
+    pinned = snap.get("pinned")
+    if not pinned:
+        return "none: hover the surface and press P"
+    optimum = session.problem.loss_opt(session.run.config.reduction)
+    above = pinned["loss"] - optimum
+    return (
+        f"a = {pinned['a']:.4g}, b = {pinned['b']:.4g}, L = {pinned['loss']:.4g}\n"
+        f"optimum L* = {optimum:.4g} ({above:+.3g}); "
+        f"{session.run.label}: L = {snap['loss']:.4g}"
     )
 
 

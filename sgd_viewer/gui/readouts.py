@@ -61,6 +61,12 @@ class ReadoutPanel(QGroupBox):
             ),
             ("lr_max", "Stable lr", "Full-batch descent converges iff lr < 2/λmax"),
             ("progress", "Progress", "Whether the loss is approaching its minimum"),
+            (
+                "pinned",
+                "My line",
+                "The guess you pinned (P over the surface, or right-click ▸ Pin),"
+                " against the optimum and the selected run",
+            ),
         ):
             label = self._label(f"{key}Readout", tip)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,6 +81,9 @@ class ReadoutPanel(QGroupBox):
         label.setAccessibleName(name)
         label.setToolTip(tip)
         return label
+
+    def show_pinned(self, text: str) -> None:
+        self.labels["pinned"].setText(text)
 
     def show_status(self, status: str, detail: str = "") -> None:
         text = _STATUS_TEXT.get(status, status)

@@ -26,6 +26,7 @@ from sgd_viewer.gui.native_items import (
 )
 from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
+from sgd_viewer.gui.surface_guess import SurfaceGuesses
 from sgd_viewer.gui.view_framing import Box, EasedFraming, bounds_of, padded, union
 
 GRID_SHAPE = (200, 200)
@@ -191,6 +192,7 @@ class SurfaceView(PlotCanvas):
         self._refresh_timer.timeout.connect(self._refresh_surface)
         plot.getViewBox().sigRangeChanged.connect(self._refresh_timer.start)
         self.framing = EasedFraming(view_box, self)
+        self.guesses = SurfaceGuesses(self)
         #: The lr of the selected run (the arrow is its plain gradient step).
         self.arrow_lr = 0.01
         #: The arrow's step ``η·|∇L|`` in data units and its drawn length in

@@ -15,18 +15,22 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from sgd_viewer.core.data import bundled_dataset_names
+from sgd_viewer.gui import presenter
 from sgd_viewer.gui.controls import ControlPanel
 from sgd_viewer.gui.dialogs import show_about, show_shortcuts
 from sgd_viewer.gui.fit_view import FitView
+from sgd_viewer.gui.hover_readouts import StepHover
 from sgd_viewer.gui.loss_view import LossView
 from sgd_viewer.gui.lr_strip import LrStrip
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.runs_panel import RunsPanel
+from sgd_viewer.gui.slices_view import SlicesView
 from sgd_viewer.gui.surface_view import SurfaceView
 from sgd_viewer.gui.timeline import Timeline
 
@@ -42,6 +46,7 @@ def build_widgets(window: QMainWindow) -> None:
     window.surface_view = SurfaceView()
     window.loss_view = LossView()
     window.lr_strip = LrStrip(window.loss_view)
+    window.slices_view = SlicesView()
     #: The plots, in the order ``presenter.draw`` takes them.
     window.plot_views = (
         window.fit_view,
@@ -90,7 +95,14 @@ def build_widgets(window: QMainWindow) -> None:
     window.loss_view.setMinimumHeight(150)
     curves_layout.addWidget(window.loss_view, 1)
     curves_layout.addWidget(window.lr_strip)
-    plots.addWidget(curves)
+    # The slices beside the loss curve: the surface cut through the current
+    # point along a and along b, with the gradient as the tangents' slopes.
+    window.curve_tabs = QTabWidget()
+    window.curve_tabs.setObjectName("curveTabs")
+    window.curve_tabs.setDocumentMode(True)
+    window.curve_tabs.addTab(curves, "Loss curve")
+    window.curve_tabs.addTab(window.slices_view, "Slices through the point")
+    plots.addWidget(window.curve_tabs)
     plots.setSizes([600, 260])
     right = QWidget()
     right_layout = QVBoxLayout(right)
@@ -178,6 +190,14 @@ def build_menus(window) -> None:
     )
     view_menu = window.menuBar().addMenu("&View")
     action(view_menu, "&Frame views", ["F"], window.frame_views, "frameAction")
+    action(
+        view_menu,
+        "&Pin the guess under the cursor as my line",
+        ["P"],
+        lambda: window.guesses.pin_under_cursor(),
+        "pinAction",
+    )
+    action(view_menu, "&Unpin my line", [], lambda: window.pin(None), "unpinAction")
     window.side_panel_action = action(
         view_menu,
         "&Side panel",
@@ -224,3 +244,7 @@ def connect_widgets(window) -> None:
     r.renamed.connect(window._on_renamed)
     window.timeline.step_chosen.connect(window.view_step)
     window.frame_button.clicked.connect(window.frame_views)
+    window.loss_view.step_hover = StepHover(
+        window.loss_view, lambda step: presenter.losses_at(window.session, step)
+    )
+    window.curve_tabs.currentChanged.connect(lambda _: window._refresh_views())
