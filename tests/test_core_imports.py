@@ -30,6 +30,10 @@ ALL_CORE = (
     "sgd_viewer.core.session",
     "sgd_viewer.core.race",
     "sgd_viewer.core.race_presets",
+    "sgd_viewer.core.loss_terms",
+    "sgd_viewer.core.torch_state",
+    "sgd_viewer.core.update_terms",
+    "sgd_viewer.core.update_explainer",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -42,6 +46,7 @@ TORCH_FREE = (
     "sgd_viewer.core.recipe",
     "sgd_viewer.core.session",
     "sgd_viewer.core.race_presets",
+    "sgd_viewer.core.loss_terms",
     "sgd_viewer.options",
 )
 

@@ -101,6 +101,14 @@ class CheckpointStore:
             floor = self.interval  # keep a filling store's spacing
         self.interval = max(min(interval, 1 << 16), floor)
 
+    def copy(self) -> CheckpointStore:
+        """Another store holding the same checkpoints (they are immutable)."""
+        other = CheckpointStore(self.capacity)
+        other.interval = self.interval
+        other._items = list(self._items)
+        other._steps = list(self._steps)
+        return other
+
     def latest_at(self, step: int) -> Checkpoint | None:
         """The latest checkpoint at or before ``step``."""
         index = bisect.bisect_right(self._steps, step)

@@ -33,6 +33,7 @@ class EngineLink(QObject):
     set_data = Signal(int, object)
     set_speed = Signal(float)
     preview = Signal(int, float, float, object)
+    explain = Signal(int, int)
 
     def __init__(
         self,
@@ -66,6 +67,7 @@ class EngineLink(QObject):
             (self.set_data, worker.set_data),
             (self.set_speed, worker.set_speed),
             (self.preview, worker.preview),
+            (self.explain, worker.explain),
         ):
             request.connect(slot)
         # The thread starts once the window has painted, or after a second if

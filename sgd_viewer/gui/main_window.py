@@ -18,12 +18,12 @@ from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from sgd_viewer.core.config import TrainingConfig
-from sgd_viewer.core.data import DataError, Dataset, generate, load_bundled, load_csv
+from sgd_viewer.core.data import Dataset, generate
 from sgd_viewer.core.history import History, StepBatch
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.session import Session
 from sgd_viewer.gui import presenter
-from sgd_viewer.gui.dialogs import ask_for_csv, choose_csv
+from sgd_viewer.gui.dialogs import ask_for_csv
 from sgd_viewer.gui.dialogs import show_error as _show_error
 from sgd_viewer.gui.drag_preview import DragPreview
 from sgd_viewer.gui.engine_link import EngineLink
@@ -31,6 +31,8 @@ from sgd_viewer.gui.frame_sync import draw_now
 from sgd_viewer.gui.guesses import Guesses
 from sgd_viewer.gui.playback import Playback
 from sgd_viewer.gui.session_commands import SessionCommands
+from sgd_viewer.gui.update_panel import UpdateFeed
+from sgd_viewer.gui.window_actions import DataActions, ViewActions
 from sgd_viewer.gui.window_layout import build_menus, build_widgets, connect_widgets
 
 DEFAULT_START = (-1.0, 1.0)
@@ -42,7 +44,7 @@ READOUT_INTERVAL = 0.1
 LIVE_WINDOWS: set[MainWindow] = set()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DataActions, ViewActions, QMainWindow):
     """The sgd_viewer window.
 
     Parameters
@@ -96,6 +98,9 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = self._engine.thread
         self._commands = SessionCommands(self.session, self._engine)
         self._drag = DragPreview(self._engine, self.fit_view, self.surface_view)
+        self.update_feed = UpdateFeed(
+            self.session, self.update_panel, self._engine.explain.emit
+        )
         self.guesses = Guesses(
             self.session, self.fit_view, self.surface_view, self._refresh_views
         )
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
         w.change_applied.connect(self._on_change_applied)
         w.run_state_changed.connect(self._on_run_state)
         w.preview_ready.connect(self._drag.show)
+        w.update_explained.connect(self.update_feed.explained)
         w.errored.connect(self._on_worker_error)
 
     # --------------------------------------------------------------- runs
@@ -179,9 +185,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ commands
     def _on_continued(self) -> None:
-        """Went on from a past step: its divergences and settings are back."""
+        """Went on from a past step: its divergences and settings are back,
+        and the later steps are gone (the timeline's end among them)."""
         self.banner.setVisible(any(r.diverged for r in self.session.runs))
         self.controls.set_config(self._config)
+        self._refresh_views()
 
     @Slot(int)
     def step(self, count: int = 1) -> None:
@@ -242,61 +250,13 @@ class MainWindow(QMainWindow):
     def _on_change_applied(self, run_id: int, step: int) -> None:
         self.session.settle_change(run_id, step)
 
-    # --------------------------------------------------------------- data
-    def regenerate(self, params: dict | None = None) -> None:
-        params = params or self.controls.generator_values()
-        self._replace_data(lambda: generate(**params))
-
-    @Slot(str)
-    def load_dataset(self, name: str) -> None:
-        """Fit a bundled dataset."""
-        self._replace_data(lambda: load_bundled(name))
-
-    @Slot()
-    def open_csv(self, path: str | None = None, x=None, y=None) -> bool:
-        """Fit a CSV file; asks for the file (and columns) unless given."""
-        if not path:
-            chosen = choose_csv(self, self._pick_csv, x, y)
-            if chosen is None:
-                return False
-            path, x, y = chosen
-        return self._replace_data(lambda: load_csv(path, x=x, y=y))
-
-    def _replace_data(self, load: Callable[[], Dataset]) -> bool:
-        """Load new data; on bad input say why and keep everything as it was."""
-        try:
-            data = load()
-        except DataError as error:
-            self.show_error("Cannot use these data", str(error))
-            presenter.show_data_size(self.controls, self.session.data)
-            return False
-        self.pause()
-        self._commands.set_data(data)
-        self.banner.hide()
-        self._show_dataset()
-        # Fewer points than the batch size: the box has clamped it to n.
-        if self.controls.config() != self.session.run.config:
-            self.apply_config(self.controls.config())
-        self._refresh_views()
-        return True
-
-    def _show_dataset(self) -> None:
-        presenter.show_dataset(self.controls, self.fit_view, self.session.data)
-        self._show_surface()
-
-    def _show_surface(self) -> None:
-        presenter.show_surface(self.surface_view, self.loss_view, self.session)
-        self.slices_view.set_problem(
-            self.session.problem, self.session.run.config.reduction
-        )
-
     # --------------------------------------------------------- from worker
     @Slot(str)
     def _on_engine_ready(self, torch_version: str) -> None:
         self.playback.ready = True
         self.controls.set_ready(True)
         self.statusBar().showMessage(f"Engine ready (torch {torch_version}).", 5000)
-        self._update_status()
+        self._refresh_views()
         self.engine_ready.emit()
 
     @Slot(int, object)
@@ -341,6 +301,8 @@ class MainWindow(QMainWindow):
         presenter.draw(self.session, *self.plot_views, self._drag.dragging)
         if self.slices_view.isVisible():  # costs nothing while its tab is hidden
             presenter.draw_slices(self.session, self.slices_view)
+        if self.playback.ready:
+            self.update_feed.refresh(self.playback.running)
         # While running, ten updates a second of the readouts, the timeline and
         # the Runs panel are plenty and leave the frame to the plots; a stopped
         # run's are brought up to date at once.
@@ -362,27 +324,11 @@ class MainWindow(QMainWindow):
         self.key_readout.setText(presenter.key_numbers(snap))
         self.runs_panel.show_runs(snap["runs"], self.session.selected)
 
-    def pin(self, guess: tuple[float, float] | None) -> None:
-        """Pin ``(a, b)`` as "my line" to compare with the runs (``None``
-        unpins)."""
-        self.guesses.pin(guess)
-
-    def frame_views(self) -> None:
-        """Frame start, paths and optimum on the surface and every line on
-        the data (View ▸ Frame, F); both follow the runs again."""
-        self.surface_view.frame_all()
-        self.fit_view.framing.auto = True
-        self._refresh_views()
-
-    def settle_views(self) -> None:
-        """Finish eased framings at once (screenshots, tests)."""
-        self.fit_view.framing.finish()
-        self.surface_view.settle()
-
     # ------------------------------------------------------------ queries
     def snapshot(self) -> dict:
         """What the window shows now, as plain Python values (the selected
-        run's at the shown step, and every run under ``runs``)."""
+        run's at the shown step, and every run under ``runs``; ``hover``,
+        ``pinned`` and ``update`` as the README describes)."""
         return (
             presenter.snapshot(
                 self.session,
@@ -391,6 +337,7 @@ class MainWindow(QMainWindow):
                 drag=self._drag.position,
             )
             | self.guesses.as_dicts()
+            | {"update": self.update_feed.current}
         )
 
     @property

@@ -33,6 +33,7 @@ from sgd_viewer.gui.runs_panel import RunsPanel
 from sgd_viewer.gui.slices_view import SlicesView
 from sgd_viewer.gui.surface_view import SurfaceView
 from sgd_viewer.gui.timeline import Timeline
+from sgd_viewer.gui.update_panel import UpdatePanel
 
 BANNER_STYLE = (
     "background: #fde7e9; color: #8c1d18; border: 1px solid #b3261e;"
@@ -47,6 +48,7 @@ def build_widgets(window: QMainWindow) -> None:
     window.loss_view = LossView()
     window.lr_strip = LrStrip(window.loss_view)
     window.slices_view = SlicesView()
+    window.update_panel = UpdatePanel()
     #: The plots, in the order ``presenter.draw`` takes them.
     window.plot_views = (
         window.fit_view,
@@ -102,6 +104,7 @@ def build_widgets(window: QMainWindow) -> None:
     window.curve_tabs.setDocumentMode(True)
     window.curve_tabs.addTab(curves, "Loss curve")
     window.curve_tabs.addTab(window.slices_view, "Slices through the point")
+    window.curve_tabs.addTab(window.update_panel, "Update: the numbers")
     plots.addWidget(window.curve_tabs)
     plots.setSizes([600, 260])
     right = QWidget()

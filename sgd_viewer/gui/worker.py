@@ -76,6 +76,9 @@ class TrainerWorker(QObject):
         The chunk loop started (True) or stopped (False).
     preview_ready(int, object)
         Request id and the :class:`StepBatch` of a drag preview.
+    update_explained(int, int, object)
+        A run id, a step and the update that produced it (a plain dict, see
+        ``core.update_terms``), or ``None`` for step 0.
     errored(str)
         Something failed in the worker; the message is for the user.
     """
@@ -85,6 +88,7 @@ class TrainerWorker(QObject):
     change_applied = Signal(int, int)
     run_state_changed = Signal(bool)
     preview_ready = Signal(int, object)
+    update_explained = Signal(int, int, object)
     errored = Signal(str)
 
     def __init__(
@@ -292,6 +296,23 @@ class TrainerWorker(QObject):
             self.errored.emit(str(error))
             return
         self.preview_ready.emit(request_id, batch)
+
+    @Slot(int, int)
+    def explain(self, run_id: int, step: int) -> None:
+        """The update that produced ``step`` of a run, with its numbers
+        (``update_explained``; ``None`` where there is none)."""
+        if self._race is None or run_id not in self._race.trainers:
+            return
+        from sgd_viewer.core.update_explainer import explain_step
+
+        try:
+            update = explain_step(self._race.trainers[run_id], step)
+        except (ValueError, RuntimeError) as error:  # shown, never a crash
+            self.errored.emit(f"Cannot explain step {step}: {error}")
+            return
+        self.update_explained.emit(
+            run_id, step, None if update is None else update.as_dict()
+        )
 
     # ------------------------------------------------------------ the loop
     def _start_loop(self) -> None:

@@ -4,12 +4,14 @@ restless user and checks, after every action, what must always hold.
 Actions: step, N steps, run, pause, reset, speed, drag the start with the
 mouse (or click the empty surface), put the start far outside the view, any
 learning rate from 1e-9 to 1e3, every optimizer, every batch size, regenerate,
-open good and bad files, resize, close and reopen.
+open good and bad files, resize, close and reopen; add, remove, select and hide
+runs (up to the limit of 8 and past it), look at a past step on the timeline,
+Back (and then Step or Run continue from there).
 
 Invariants: no exception and no Qt warning; the line drawn is the snapshot's
 (a, b); the step counter only moves forward except on actions that restart the
-run; no NaN or infinity in any view's data; the worker thread runs exactly
-while the window is open.
+run or look back; the timeline shows the shown step; no NaN or infinity in any
+view's data; the worker thread runs exactly while the window is open.
 
 Cost: one window is reused across examples (put back to the lesson's setup at
 the start of each) and reopened at most once per example; step actions wait
@@ -47,7 +49,7 @@ from sgd_viewer.gui.main_window import LIVE_WINDOWS
 
 from .helpers import BAD_DIR, CORPUS, views_are_finite
 
-EXAMPLES = 200
+EXAMPLES = 100
 STEPS_PER_EXAMPLE = 30
 WAIT_MS = 15_000
 EXACT_WAIT_MAX = 10  # step actions of at most this many steps wait to the end
@@ -109,6 +111,19 @@ class WindowUse(RuleBasedStateMachine):
         assert self.snap()["step"] == 0
         self.last_step = 0
 
+    def run_restarted(self) -> None:
+        """The action restarted the selected run alone (the others go on)."""
+        snap = self.snap()
+        assert snap["runs"][snap["selected"]]["step"] == 0
+        self.last_step = snap["step"]
+
+    def close_error_dialog(self) -> str:
+        dialog = self.w.findChild(QMessageBox, "errorDialog")
+        assert dialog is not None
+        dialog.setObjectName("errorDialogSeen")  # the next one is found anew
+        dialog.close()
+        return dialog.text()
+
     def wait(self, condition) -> None:
         self.qtbot.waitUntil(condition, timeout=WAIT_MS)
 
@@ -139,6 +154,9 @@ class WindowUse(RuleBasedStateMachine):
             _open_window()
         w = self.w
         self.idle()
+        while len(w.session.runs) > 1:
+            w.remove_run(len(w.session.runs) - 1)
+        w.view_step(None)
         w.controls.speed_spin.setValue(0)
         config = TrainingConfig()
         w.controls.set_config(config)
@@ -294,7 +312,7 @@ class WindowUse(RuleBasedStateMachine):
         assert snap["optimizer"] == name
         if changed:
             assert snap["lr"] == OPTIMIZERS[name].suggested_lr
-            self.restarted()
+            self.run_restarted()
 
     @rule(share=st.floats(0.0, 1.0))
     def batch_size(self, share: float) -> None:
@@ -306,6 +324,80 @@ class WindowUse(RuleBasedStateMachine):
         assert spin.maximum() == n
         if changed:  # setValue emits only on a change
             assert self.snap()["batch_size"] == (size or None)
+
+    # ------------------------------------------------------------- runs
+    @rule(
+        spec=st.sampled_from(
+            [
+                "sgd:lr=0.1",
+                "momentum:lr=0.05,momentum=0.9",
+                "adam:lr=0.1,betas=0.9/0.99",
+                "sgd:lr=0.02,batch=8,schedule=cosine",
+                "rmsprop:lr=0.01,schedule=onecycle,total_steps=100",
+                "sgd:lr=5",  # diverges on the lesson's data
+                "nosuch:lr=1",  # refused
+            ]
+        )
+    )
+    def add_run(self, spec: str) -> None:
+        w = self.w
+        before = len(w.session.runs)
+        index = w.add_run(spec)
+        if spec.startswith("nosuch") or before == 8:
+            assert index == -1
+            assert len(w.session.runs) == before
+            text = self.close_error_dialog()
+            assert "nosuch" in text or "at most 8" in text
+        else:
+            assert index == before
+            assert self.snap()["selected"] == index
+            assert self.snap()["runs"][index]["step"] == 0
+
+    @rule(share=st.floats(0.0, 1.0))
+    def remove_run(self, share: float) -> None:
+        w = self.w
+        before = len(w.session.runs)
+        index = min(int(share * before), before - 1)
+        w.remove_run(index)
+        if before == 1:
+            assert "last run" in self.close_error_dialog()
+            assert len(w.session.runs) == 1
+        else:
+            assert len(w.session.runs) == before - 1
+        self.last_step = min(self.last_step, self.snap()["step"])
+
+    @rule(share=st.floats(0.0, 1.0), visible=st.booleans())
+    def select_or_hide_a_run(self, share: float, visible: bool) -> None:
+        w = self.w
+        index = min(int(share * len(w.session.runs)), len(w.session.runs) - 1)
+        w.select_run(index)
+        w._on_visibility(index, visible)
+        snap = self.snap()
+        assert snap["selected"] == index
+        assert snap["runs"][index]["visible"] == visible
+        assert snap["optimizer"] == w.session.runs[index].config.optimizer
+
+    @rule(share=st.floats(0.0, 1.0))
+    def look_back(self, share: float) -> None:
+        """Move the timeline to an earlier step (a run pauses)."""
+        w = self.w
+        latest = self.snap()["latest_step"]
+        step = round(share * latest)
+        w.view_step(step)
+        snap = self.snap()
+        if step < latest:  # the latest step itself follows the run
+            assert not snap["running"]
+        assert snap["step"] <= step or snap["step"] == snap["latest_step"]
+        self.last_step = snap["step"]
+
+    @rule()
+    def back(self) -> None:
+        before = self.snap()["step"]
+        self.w.back()
+        snap = self.snap()
+        assert not snap["running"]
+        assert snap["step"] == max(before - 1, 0) or snap["step"] == snap["latest_step"]
+        self.last_step = snap["step"]
 
     # ------------------------------------------------------------- data
     @rule(n=st.integers(2, 500), seed=st.integers(0, 2**31 - 1))
@@ -347,11 +439,7 @@ class WindowUse(RuleBasedStateMachine):
         before = self.snap()
         data = w.session.data
         assert w.open_csv(str(BAD_DIR / name)) is False
-        dialog = w.findChild(QMessageBox, "errorDialog")
-        assert dialog is not None
-        assert name in dialog.text()
-        dialog.setObjectName("errorDialogSeen")  # the next one is found anew
-        dialog.close()
+        assert name in self.close_error_dialog()
         assert w.session.data is data
         if not before["running"]:
             assert self.snap() == before
@@ -405,6 +493,15 @@ class WindowUse(RuleBasedStateMachine):
         self.last_step = step
 
     @invariant()
+    def the_timeline_shows_the_shown_step(self) -> None:
+        snap = self.snap()
+        assert snap["step"] <= snap["latest_step"]
+        if snap["running"]:
+            return  # it follows the run ten times a second, like the readouts
+        assert self.w.timeline.slider.value() == snap["step"]
+        assert self.w.timeline.slider.maximum() == snap["latest_step"]
+
+    @invariant()
     def views_hold_finite_numbers(self) -> None:
         assert views_are_finite(self.w) == []
 
@@ -441,7 +538,7 @@ def test_random_use_keeps_every_promise(qtbot, qtlog, tmp_path):
                 stateful_step_count=STEPS_PER_EXAMPLE,
                 deadline=None,
                 database=None,
-                # In CI the same 200 random sequences every run, so a red run
+                # In CI the same random sequences every run, so a red run
                 # is reproducible; SGD_VIEWER_EXPLORE=1 draws fresh ones.
                 derandomize=os.environ.get("SGD_VIEWER_EXPLORE") != "1",
                 suppress_health_check=list(HealthCheck),
