@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF
 
 from sgd_viewer.core.loss_terms import point_share
-from sgd_viewer.gui.native_items import PixelLabel
+from sgd_viewer.gui.native_items import PixelLabel, place_beside
 
 #: A point is hovered when the cursor is this close to it (pixels).
 POINT_REACH_PX = 10.0
@@ -58,6 +58,7 @@ class _Hover(QObject):
     def show(self, x: float, y: float, text: str) -> None:
         self.label.set_text(text)
         self.label.setPos(x, y)
+        place_beside(self.label, self._view_box, x, y)
         self.label.setVisible(bool(text))
 
     @property

@@ -297,6 +297,30 @@ class PixelLabel(QGraphicsRectItem):
         self.setBrush(pg.mkBrush(fill))
 
 
+def place_beside(label: PixelLabel, view_box, x: float, y: float) -> None:
+    """Put ``label`` beside the point ``(x, y)`` of ``view_box``: to its
+    right, or to its left where the view's right edge would cut it; above
+    it, or below where the top edge would."""
+    rect = label.rect()
+    at = view_box.mapViewToDevice(QPointF(x, y))
+    origin = view_box.mapToDevice(QPointF(0.0, 0.0))
+    if at is None or origin is None:
+        return
+    left_room = at.x() - origin.x()
+    right_room = view_box.width() - left_room
+    top_room = at.y() - origin.y()
+    width, height = rect.width(), rect.height()
+    dy = height + 12 if top_room < height + 12 else -10.0
+    if right_room >= width + 16:
+        dx = 12.0
+    elif left_room >= width + 16:
+        dx = -12.0 - width
+    else:  # a narrow plot: inside its left edge, clear of the cursor's row
+        dx = min(2.0 - left_room, right_room - width - 2.0)
+        dy = dy + 14 if dy > 0 else dy - 14
+    label.set_offset(dx, dy)
+
+
 def cache_as_pixmap(item: QGraphicsItem) -> None:
     """Let Qt draw ``item`` and everything in it from a pixmap of its last
     paint: Python repaints it only when it changes, not with every frame of

@@ -36,7 +36,7 @@ X_MARGIN = 1.3
 SHRINK_FACTOR = 8.0
 #: Room below and above the curve, as shares of its span (the label sits above).
 Y_ROOM = (0.05, 0.3)
-CURVE_COLOUR = "#1f77b4"
+CURVE_COLOUR = "#606060"
 MINIMUM_COLOUR = "#2ca02c"
 LABEL_PADDING_PX = 2.0
 #: Half-length of the minimum's vertical line: taller than any plot (the view

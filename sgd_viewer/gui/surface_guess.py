@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from sgd_viewer.gui.native_items import PixelLabel, PixelMarker
+from sgd_viewer.gui.native_items import PixelLabel, PixelMarker, place_beside
 
 HOVER_COLOUR = "#202020"
 PINNED_COLOUR = "#7b3294"
@@ -125,6 +125,7 @@ class SurfaceGuesses(QObject):
             self._cross.setPos(*at)
             self._label.setPos(*at)
             self._label.set_text(guess_text(at[0], at[1], loss))
+            place_beside(self._label, self._view_box, *at)
 
     def show_pinned(self, at: tuple[float, float] | None, loss: float) -> None:
         shown = at is not None and all(math.isfinite(v) for v in at)

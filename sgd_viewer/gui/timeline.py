@@ -39,7 +39,12 @@ class Timeline(QWidget):
         self.end_button = self._button("▶|", "endButton", "Latest step (End)")
         self.label = QLabel("step 0 of 0")
         self.label.setObjectName("timelineLabel")
-        self.label.setMinimumWidth(150)
+        # Room for "step 1,000,000 of 1,000,000 (past)" without a jump as it grows,
+        # yet the slider keeps most of a narrow window.
+        self.label.setMinimumWidth(
+            self.label.fontMetrics().horizontalAdvance("step 000,000 of 000,000")
+        )
+        self.slider.setMinimumWidth(160)
         for widget in (self.home_button, self.back_button):
             layout.addWidget(widget)
         layout.addWidget(self.slider, 1)

@@ -123,8 +123,7 @@ def build_widgets(window: QMainWindow) -> None:
 
 
 def _bottom_bar(window) -> QWidget:
-    """The timeline, Frame, and the key numbers: always in sight, whatever
-    the window's size (the side panel's readouts may be scrolled away)."""
+    """The timeline and Frame, under the plots."""
     bar = QWidget()
     layout = QHBoxLayout(bar)
     layout.setContentsMargins(0, 0, 4, 0)
@@ -137,6 +136,8 @@ def _bottom_bar(window) -> QWidget:
         "again after a zoom by hand (F)"
     )
     layout.addWidget(window.frame_button)
+    # The key numbers sit in the status bar: always in sight, whatever the
+    # window's size (the side panel's readouts may be scrolled away).
     window.key_readout = QLabel()
     window.key_readout.setObjectName("keyReadout")
     window.key_readout.setAccessibleName("keyReadout")
@@ -144,7 +145,7 @@ def _bottom_bar(window) -> QWidget:
     window.key_readout.setTextInteractionFlags(
         Qt.TextInteractionFlag.TextSelectableByMouse
     )
-    layout.addWidget(window.key_readout)
+    window.statusBar().addPermanentWidget(window.key_readout)
     return bar
 
 
