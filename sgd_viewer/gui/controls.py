@@ -12,7 +12,6 @@ import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -106,8 +105,6 @@ class ControlPanel(QWidget):
         A bundled dataset by name.
     open_csv_requested()
         The user wants to pick a CSV file.
-    residuals_toggled(bool)
-        Show residual segments in the fit view.
     """
 
     step_requested = Signal(int)
@@ -118,7 +115,6 @@ class ControlPanel(QWidget):
     generate_requested = Signal(dict)
     dataset_requested = Signal(str)
     open_csv_requested = Signal()
-    residuals_toggled = Signal(bool)
 
     def __init__(self, dataset_names: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -277,16 +273,9 @@ class ControlPanel(QWidget):
         buttons.addWidget(self.regenerate_button)
         buttons.addWidget(self.open_button)
         form.addRow(buttons)
-        self.residuals_check = _named(
-            QCheckBox("Show residuals"),
-            "residualsCheck",
-            "Segments from points to line",
-        )
-        form.addRow(self.residuals_check)
         self.regenerate_button.clicked.connect(self._on_regenerate)
         self.open_button.clicked.connect(self.open_csv_requested)
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
-        self.residuals_check.toggled.connect(self.residuals_toggled)
         return group
 
     # ------------------------------------------------------------- state in

@@ -23,6 +23,7 @@ from sgd_viewer.gui.native_items import (
     legend_stand_in,
 )
 from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
+from sgd_viewer.gui.residual_squares import ResidualSquares
 from sgd_viewer.gui.view_framing import EasedFraming, padded
 
 #: How far beyond the data the view grows to show a line, in data y spans
@@ -38,6 +39,7 @@ MAX_SCATTER_POINTS = 10_000
 LINE_COLOUR = "#d62728"
 TRUE_LINE_COLOUR = "#2ca02c"
 PINNED_LINE_COLOUR = "#7b3294"
+SQUARES_COLOUR = "#ff7f0e"
 POINT_COLOUR = "#1f77b4"
 
 
@@ -76,6 +78,13 @@ class FitView(PlotCanvas):
         self._legend.addItem(self._line_legend, "fit")
         self._residuals.setVisible(False)
         self._legend.removeItem(self._residuals)
+        self.residual_style = "off"
+        self._squares = ResidualSquares(plot.getViewBox(), SQUARES_COLOUR)
+        self._squares.setVisible(False)
+        plot.addItem(self._squares, ignoreBounds=True)
+        self._squares_legend = legend_stand_in(
+            self._squares, pen=pg.mkPen(SQUARES_COLOUR, width=6)
+        )
         # Static between datasets: drawn once into a pixmap, then blitted (a
         # dashed antialiased line costs over 1 ms to stroke each frame).
         cache_as_pixmap(self._true_line)  # and the curve in it
@@ -151,6 +160,7 @@ class FitView(PlotCanvas):
             )
         else:
             self._true_line.setVisible(False)
+            self._legend.removeItem(self._true_line)  # no true line to name
         plot.enableAutoRange()
         plot.autoRange(items=[self._scatter])
         plot.disableAutoRange()
@@ -166,7 +176,7 @@ class FitView(PlotCanvas):
         """Draw the fitted line ``y = a·x + b`` (and its residuals)."""
         self.line_parameters = (float(a), float(b))
         self._line.set_data(self._x_ends, a * self._x_ends + b)
-        if self._residuals.isVisible():
+        if self.residual_style != "off":
             self._update_residuals()
 
     def set_lines(
@@ -309,17 +319,40 @@ class FitView(PlotCanvas):
         """The texts of the edge markers shown now (for tests)."""
         return [m.text() for m in self._edge_markers if m.isVisible()]
 
-    def set_residuals_visible(self, visible: bool) -> None:
-        self._residuals.setVisible(visible)
+    def set_residual_style(self, style: str) -> None:
+        """Residuals as ``"segments"`` (point to line), ``"squares"`` (the
+        squared errors, square on screen) or ``"off"``."""
+        self.residual_style = style
+        self._residuals.setVisible(style == "segments")
+        self._squares.setVisible(style == "squares")
         self._legend.removeItem(self._residuals)
-        if visible:
+        self._legend.removeItem(self._squares_legend)
+        if style == "segments":
             self._legend.addItem(self._residuals, "residuals")
-            self._update_residuals()
+        elif style == "squares":
+            self._legend.addItem(self._squares_legend, "squared residuals")
+        self._update_residuals()
+
+    def set_residuals_visible(self, visible: bool) -> None:
+        self.set_residual_style("segments" if visible else "off")
+
+    def set_equal_aspect(self, equal: bool) -> None:
+        """One unit of x as long as one of y (squares square in data units
+        too); framing then grows both axes together."""
+        view_box = self.getPlotItem().getViewBox()
+        view_box.setAspectLocked(equal, ratio=1.0)
+        if not equal:
+            return
+        self.framing.auto = True
+        self.getPlotItem().autoRange(items=[self._scatter])
 
     def _update_residuals(self) -> None:
-        if self.line_parameters is None:
+        if self.line_parameters is None or self.residual_style == "off":
             return
         a, b = self.line_parameters
+        if self.residual_style == "squares":
+            self._squares.set_data(self._shown_x, self._shown_y, a, b)
+            return
         xs = np.repeat(self._shown_x, 2)
         ys = np.empty_like(xs)
         ys[0::2] = self._shown_y

@@ -322,6 +322,8 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
         presenter.show_readouts(self.readouts, self.session, snap)
         self.timeline.show_steps(snap["step"], snap["latest_step"])
         self.key_readout.setText(presenter.key_numbers(snap))
+        if self.loss_equation.isVisible():
+            self.loss_equation.setText(presenter.loss_equation(self.session))
         self.runs_panel.show_runs(snap["runs"], self.session.selected)
 
     # ------------------------------------------------------------ queries

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sgd_viewer.core import loss_terms
 from sgd_viewer.core.progress import assess_progress
 from sgd_viewer.core.session import Run, Session
 from sgd_viewer.gui.run_layers import RunDrawing
@@ -295,6 +296,16 @@ def show_surface(surface_view, loss_view, session: Session) -> None:
         surface_view.shown_surface = shown
         surface_view.set_problem(problem, reduction, session.start)
     loss_view.set_optimum(problem.loss_opt(reduction))
+
+
+def loss_equation(session: Session) -> str:
+    """The selected run's loss at the shown step as a sum of squared
+    residuals, with its numbers (its value from the closed form)."""
+    run, data = session.run, session.data
+    a, b = session.shown_parameters(run)
+    reduction = run.config.reduction
+    loss = float(session.problem.loss(a, b, reduction))
+    return loss_terms.loss_equation(data.x, data.y, a, b, reduction, loss=loss)
 
 
 def key_numbers(snap: dict) -> str:

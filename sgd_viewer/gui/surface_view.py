@@ -284,6 +284,8 @@ class SurfaceView(PlotCanvas):
         inside_a = (a >= inner.a_min) & (a <= inner.a_max)
         inside = inside_a & (b >= inner.b_min) & (b <= inner.b_max)
         shown = 0
+        taken: list[QRectF] = []  # scene rectangles of the labels placed
+        view_box = self.getPlotItem().getViewBox()
         for level, ring in zip(self.levels[1::2], rings[1::2], strict=False):
             ring = ring[inside[ring] & self._clear_of_markers(a[ring], b[ring])]
             if ring.size == 0:
@@ -291,6 +293,13 @@ class SurfaceView(PlotCanvas):
             top = ring[np.argmax(b[ring])]
             label = PixelLabel(f"{level:.3g}", "#202020", "#ffffffb0")
             label.setPos(a[top], b[top])
+            # In a narrow valley the rings' tops crowd together: a label that
+            # would overlap one already placed is left out.
+            anchor = view_box.mapViewToScene(QPointF(a[top], b[top]))
+            box = label.rect().translated(anchor)  # pixels: the scene's units
+            if any(box.intersects(other) for other in taken):
+                continue
+            taken.append(box)
             self.getPlotItem().addItem(label, ignoreBounds=True)
             self._level_labels.append(label)
             shown += 1

@@ -83,6 +83,10 @@ class ViewActions:
         self._refresh_views()
 
     def settle_views(self) -> None:
-        """Finish eased framings at once (screenshots, tests)."""
+        """Finish eased framings at once and bring every plot's transform up
+        to date (pyqtgraph defers it to the next paint): screenshots and tests
+        see what the next paint will show."""
         self.fit_view.framing.finish()
         self.surface_view.settle()
+        for view in self.plot_views:
+            view.getPlotItem().getViewBox().updateMatrix()

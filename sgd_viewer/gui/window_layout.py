@@ -24,6 +24,7 @@ from sgd_viewer.core.data import bundled_dataset_names
 from sgd_viewer.gui import presenter
 from sgd_viewer.gui.controls import ControlPanel
 from sgd_viewer.gui.dialogs import show_about, show_shortcuts
+from sgd_viewer.gui.explain_box import ExplainBox
 from sgd_viewer.gui.fit_view import FitView
 from sgd_viewer.gui.hover_readouts import StepHover
 from sgd_viewer.gui.loss_view import LossView
@@ -58,6 +59,7 @@ def build_widgets(window: QMainWindow) -> None:
     )
     window.controls = ControlPanel(bundled_dataset_names())
     window.runs_panel = RunsPanel()
+    window.explain_box = ExplainBox()
     window.readouts = ReadoutPanel()
     window.timeline = Timeline()
     window.banner = QLabel()
@@ -71,6 +73,7 @@ def build_widgets(window: QMainWindow) -> None:
     side_layout.setContentsMargins(0, 0, 0, 0)
     side_layout.addWidget(window.runs_panel)
     side_layout.addWidget(window.controls)
+    side_layout.addWidget(window.explain_box)
     side_layout.addWidget(window.readouts)
     side_layout.addStretch(1)
     scroll = QScrollArea()
@@ -84,7 +87,7 @@ def build_widgets(window: QMainWindow) -> None:
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     top = QSplitter(Qt.Orientation.Horizontal)
-    top.addWidget(window.fit_view)
+    top.addWidget(_with_equation(window))
     top.addWidget(window.surface_view)
     top.setSizes([500, 600])
     plots = QSplitter(Qt.Orientation.Vertical)
@@ -120,6 +123,27 @@ def build_widgets(window: QMainWindow) -> None:
     main.setSizes([360, 1040])
     window.side_panel = scroll
     window.setCentralWidget(main)
+
+
+def _with_equation(window) -> QWidget:
+    """The fit view with the loss written as a sum under it (off by default):
+    under the plot, it never covers a point."""
+    window.loss_equation = QLabel()
+    window.loss_equation.setObjectName("lossEquation")
+    window.loss_equation.setAccessibleName("lossEquation")
+    window.loss_equation.setWordWrap(True)
+    window.loss_equation.setTextInteractionFlags(
+        Qt.TextInteractionFlag.TextSelectableByMouse
+    )
+    window.loss_equation.setContentsMargins(6, 2, 6, 4)
+    window.loss_equation.hide()
+    panel = QWidget()
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(window.fit_view, 1)
+    layout.addWidget(window.loss_equation)
+    return panel
 
 
 def _bottom_bar(window) -> QWidget:
@@ -235,7 +259,11 @@ def connect_widgets(window) -> None:
     c.generate_requested.connect(window.regenerate)
     c.dataset_requested.connect(window.load_dataset)
     c.open_csv_requested.connect(window.open_csv)
-    c.residuals_toggled.connect(window.fit_view.set_residuals_visible)
+    e = window.explain_box
+    e.residual_style_changed.connect(window.fit_view.set_residual_style)
+    e.equal_aspect_toggled.connect(window.fit_view.set_equal_aspect)
+    e.equation_toggled.connect(window.loss_equation.setVisible)
+    e.equation_toggled.connect(lambda _: window._update_status())
     c.set_ready(False)
     window.surface_view.start_dragging.connect(window._on_start_dragging)
     window.surface_view.start_dropped.connect(window.set_start)

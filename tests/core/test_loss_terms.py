@@ -215,3 +215,11 @@ def test_a_non_finite_line_gives_nan_shares_without_raising():
     assert part["x"] == 0.0
     for key in ("residual", "squared", "share", "contribution"):
         assert math.isnan(part[key])
+
+
+def test_a_given_loss_is_written_with_the_same_terms():
+    rng = np.random.default_rng(5)
+    x, y = rng.random(1_000), rng.random(1_000) * 3
+    full = loss_equation(x, y, 1.5, 0.2)
+    value = float(np.mean((y - (1.5 * x + 0.2)) ** 2))
+    assert loss_equation(x, y, 1.5, 0.2, loss=value) == full

@@ -26,16 +26,52 @@ def test_steps_per_second_paces_the_run(window, qtbot):
     qtbot.waitUntil(lambda: window._worker._steps_per_second is None)
 
 
-def test_residuals_checkbox_draws_one_segment_per_point(window, qtbot):
+def test_residual_segments_one_per_point(window, qtbot):
     window.step(5)
     qtbot.waitUntil(lambda: window.snapshot()["step"] == 5)
-    window.controls.residuals_check.setChecked(True)
+    window.explain_box.set_residual_style("segments")
     xs, ys = window.fit_view._residuals.getData()
     a, b = window.snapshot()["a"], window.snapshot()["b"]
     assert len(xs) == 2 * window.snapshot()["n"]
     np.testing.assert_allclose(ys[1::2], a * xs[1::2] + b)
-    window.controls.residuals_check.setChecked(False)
+    window.explain_box.set_residual_style("off")
     assert not window.fit_view._residuals.isVisible()
+
+
+def test_residual_squares_are_the_squared_errors_square_on_screen(window, qtbot):
+    window.step(5)
+    qtbot.waitUntil(lambda: window.snapshot()["step"] == 5)
+    window.explain_box.set_residual_style("squares")
+    window.settle_views()
+    squares = window.fit_view._squares.squares()
+    data = window.session.data
+    a, b = window.snapshot()["a"], window.snapshot()["b"]
+    r = data.y - (a * data.x + b)
+    assert len(squares) == data.n
+    np.testing.assert_allclose(np.sort(squares[:, 3]), np.sort(np.abs(r)), rtol=1e-12)
+    pixel_x, pixel_y = window.fit_view.getPlotItem().getViewBox().viewPixelSize()
+    np.testing.assert_allclose(squares[:, 2] / pixel_x, squares[:, 3] / pixel_y)
+    assert not window.fit_view._residuals.isVisible()
+    # Equal aspect: one unit of x as long as one of y, so squares in data units.
+    window.explain_box.equal_aspect_check.setChecked(True)
+    window.settle_views()
+    pixel_x, pixel_y = window.fit_view.getPlotItem().getViewBox().viewPixelSize()
+    assert pixel_x == pytest.approx(pixel_y, rel=1e-6)
+    squares = window.fit_view._squares.squares()
+    np.testing.assert_allclose(squares[:, 2], squares[:, 3], rtol=1e-6)
+
+
+def test_the_loss_written_as_a_sum_under_the_data(window, qtbot):
+    label = window.loss_equation
+    assert not label.isVisible()
+    window.explain_box.equation_check.setChecked(True)
+    assert label.isVisible()
+    window.step(3)
+    qtbot.waitUntil(lambda: window.snapshot()["step"] == 3)
+    snap = window.snapshot()
+    assert label.text().startswith("MSE = (1/50)")
+    assert label.text().endswith(f"{snap['loss']:.6g}")
+    assert "…" in label.text()  # 50 points: the first terms, then the last
 
 
 def test_dataset_menu_loads_bundled_data(window, qtbot):
