@@ -34,6 +34,7 @@ ALL_CORE = (
     "sgd_viewer.core.torch_state",
     "sgd_viewer.core.update_terms",
     "sgd_viewer.core.update_explainer",
+    "sgd_viewer.core.display",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -47,6 +48,7 @@ TORCH_FREE = (
     "sgd_viewer.core.session",
     "sgd_viewer.core.race_presets",
     "sgd_viewer.core.loss_terms",
+    "sgd_viewer.core.display",
     "sgd_viewer.options",
 )
 

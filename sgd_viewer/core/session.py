@@ -3,9 +3,9 @@
 The Qt-free model the window's views observe (napari's ViewerModel is the
 pattern): every command changes it and then tells its listeners what changed
 (``"runs"``, ``"steps"``, ``"view"``, ``"data"``, ``"selection"``,
-``"hover"``, ``"pinned"``), plain callbacks. The window turns user gestures
-into commands and worker messages into :meth:`Session.record`; it keeps no
-state of its own.
+``"hover"``, ``"pinned"``, ``"display"``), plain callbacks. The window turns
+user gestures into commands and worker messages into :meth:`Session.record`;
+it keeps no state of its own.
 
 A run here is its recipe (settings at step 0, the changes made since, label,
 colour) plus its result (a bounded :class:`History`, a status). The torch side
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sgd_viewer.core.config import TrainingConfig, needs_reset
 from sgd_viewer.core.data import Dataset
+from sgd_viewer.core.display import DisplayOptions
 from sgd_viewer.core.history import History, StepBatch
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.recipe import (
@@ -116,6 +117,7 @@ class Session:
         #: "my line" (PhET's "My line vs best-fit line"); ``None`` if none.
         self.hover: tuple[float, float] | None = None
         self.pinned: tuple[float, float] | None = None
+        self.display = DisplayOptions()
         for config in configs or [TrainingConfig()]:
             self.add_run(config)
 
@@ -335,6 +337,13 @@ class Session:
         if guess != self.pinned:
             self.pinned = guess
             self._emit("pinned")
+
+    def set_display(self, **changes) -> None:
+        """Change display options by name (``ValueError`` for a bad one)."""
+        display = self.display.with_changes(**changes)
+        if display != self.display:
+            self.display = display
+            self._emit("display")
 
     def _check(self, index: int) -> int:
         if not 0 <= index < len(self.runs):

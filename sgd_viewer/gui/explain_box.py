@@ -1,8 +1,9 @@
-"""The Explain options: how residuals are drawn, equal aspect, the loss
-written as a sum.
+"""The Explain options: residuals, equal aspect, the loss as a sum, the
+surface's arrows and the narrated step.
 
-A thin widget: it reports choices through signals and knows nothing of the
-views it changes (the window wires them).
+A thin widget over ``core.display.DisplayOptions``: it shows the options it
+is given and reports a change as ``changed({name: value})``; the window puts
+it into the session, which the views follow.
 """
 
 from __future__ import annotations
@@ -10,63 +11,119 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QWidget
 
-#: The residual drawings offered, as (data, label).
+from sgd_viewer.core.display import DisplayOptions
+
+#: The residual drawings offered, as (option value, label).
 RESIDUAL_STYLES = (
     ("off", "off"),
     ("segments", "segments (point to line)"),
     ("squares", "squares (the squared errors)"),
 )
 
-
-def _named(widget, name: str, tip: str):
-    widget.setObjectName(name)
-    widget.setAccessibleName(name)
-    widget.setToolTip(tip)
-    return widget
+#: The check boxes: option name, objectName, text, tooltip.
+CHECKS = (
+    (
+        "equal_aspect",
+        "equalAspectCheck",
+        "Equal aspect on the data plot",
+        "One unit of x as long as one of y, so the squares are squares in data "
+        "units too (without it they are still drawn square on screen)",
+    ),
+    (
+        "loss_equation",
+        "lossEquationCheck",
+        "The loss as a sum, with its numbers",
+        "MSE = (1/n)(r₁² + r₂² + …) for the selected run, under the data plot",
+    ),
+    (
+        "gradient_field",
+        "gradientFieldCheck",
+        "Gradient field on the surface",
+        "−∇L on a grid: downhill everywhere (length grows with √|∇L|)",
+    ),
+    (
+        "step_taken",
+        "stepTakenCheck",
+        "Step taken, per run",
+        "Each visible run's last step as an arrow: momentum and Adam do not "
+        "step along −∇L",
+    ),
+    (
+        "momentum",
+        "velocityCheck",
+        "Momentum carried, per run",
+        "What SGD + momentum and Nesterov runs carry into their next step: "
+        "μ × the step taken (dashed); with the −η∇L arrow it makes the next step",
+    ),
+    (
+        "explain",
+        "explainCheck",
+        "Explain each step (Step narrates it)",
+        "Step plays one update in stages: the gradient, the optimizer's "
+        "transform, the scaled step, the move; each with one sentence",
+    ),
+)
 
 
 class ExplainBox(QGroupBox):
-    """Signals: ``residual_style_changed(str)`` (``off``, ``segments``,
-    ``squares``), ``equal_aspect_toggled(bool)``, ``equation_toggled(bool)``."""
+    """Signals: ``changed(dict)``, the options changed by the user."""
 
-    residual_style_changed = Signal(str)
-    equal_aspect_toggled = Signal(bool)
-    equation_toggled = Signal(bool)
+    changed = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Explain", parent)
         form = QFormLayout(self)
-        self.residual_combo = _named(
-            QComboBox(),
-            "residualStyleCombo",
+        self.residual_combo = QComboBox()
+        self.residual_combo.setObjectName("residualStyleCombo")
+        self.residual_combo.setAccessibleName("residualStyleCombo")
+        self.residual_combo.setToolTip(
             "Draw each point's residual: a segment to the line, or its square "
-            "(the loss is the mean of the squares' areas)",
+            "(the loss is the mean of the squares' areas)"
         )
         for data, label in RESIDUAL_STYLES:
             self.residual_combo.addItem(label, data)
         form.addRow("Residuals", self.residual_combo)
-        self.equal_aspect_check = _named(
-            QCheckBox("Equal aspect (squares in data units)"),
-            "equalAspectCheck",
-            "One unit of x as long as one unit of y on the data plot; without "
-            "it the squares are still drawn square on screen",
-        )
-        form.addRow(self.equal_aspect_check)
-        self.equation_check = _named(
-            QCheckBox("The loss as a sum, with its numbers"),
-            "lossEquationCheck",
-            "MSE = (1/n)(r₁² + r₂² + …) for the selected run, under the data plot",
-        )
-        form.addRow(self.equation_check)
         self.residual_combo.currentIndexChanged.connect(
-            lambda _: self.residual_style_changed.emit(self.residual_style)
+            lambda _: self.changed.emit(
+                {"residuals": self.residual_combo.currentData()}
+            )
         )
-        self.equal_aspect_check.toggled.connect(self.equal_aspect_toggled)
-        self.equation_check.toggled.connect(self.equation_toggled)
+        self.checks: dict[str, QCheckBox] = {}
+        for option, name, text, tip in CHECKS:
+            check = QCheckBox(text)
+            check.setObjectName(name)
+            check.setAccessibleName(name)
+            check.setToolTip(tip)
+            check.toggled.connect(
+                lambda on, option=option: self.changed.emit({option: bool(on)})
+            )
+            form.addRow(check)
+            self.checks[option] = check
 
-    @property
-    def residual_style(self) -> str:
-        return self.residual_combo.currentData()
+    def show_options(self, display: DisplayOptions) -> None:
+        """Show ``display`` without reporting it back."""
+        self.blockSignals(True)
+        try:
+            for widget in (self.residual_combo, *self.checks.values()):
+                widget.blockSignals(True)
+            self.residual_combo.setCurrentIndex(
+                self.residual_combo.findData(display.residuals)
+            )
+            for option, check in self.checks.items():
+                check.setChecked(getattr(display, option))
+        finally:
+            for widget in (self.residual_combo, *self.checks.values()):
+                widget.blockSignals(False)
+            self.blockSignals(False)
 
+    # Conveniences for tests and scripts: act as the user would.
     def set_residual_style(self, style: str) -> None:
         self.residual_combo.setCurrentIndex(self.residual_combo.findData(style))
+
+    @property
+    def equation_check(self) -> QCheckBox:
+        return self.checks["loss_equation"]
+
+    @property
+    def equal_aspect_check(self) -> QCheckBox:
+        return self.checks["equal_aspect"]

@@ -79,6 +79,7 @@ class FitView(PlotCanvas):
         self._residuals.setVisible(False)
         self._legend.removeItem(self._residuals)
         self.residual_style = "off"
+        self.equal_aspect = False
         self._squares = ResidualSquares(plot.getViewBox(), SQUARES_COLOUR)
         self._squares.setVisible(False)
         plot.addItem(self._squares, ignoreBounds=True)
@@ -339,6 +340,7 @@ class FitView(PlotCanvas):
     def set_equal_aspect(self, equal: bool) -> None:
         """One unit of x as long as one of y (squares square in data units
         too); framing then grows both axes together."""
+        self.equal_aspect = equal
         view_box = self.getPlotItem().getViewBox()
         view_box.setAspectLocked(equal, ratio=1.0)
         if not equal:

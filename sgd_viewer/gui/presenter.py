@@ -8,11 +8,14 @@ Each frame reads every run's history through ``display_indices``/``take``
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sgd_viewer.core import loss_terms
 from sgd_viewer.core.progress import assess_progress
 from sgd_viewer.core.session import Run, Session
+from sgd_viewer.gui.run_arrows import run_arrows
 from sgd_viewer.gui.run_layers import RunDrawing
 from sgd_viewer.gui.surface_view import MAX_PATH_VERTICES
 
@@ -82,6 +85,7 @@ def draw(
             ]
         )
         surface_view.set_current(*surface.point)
+        surface_view.arrows.show_runs(*run_arrows(session))
         fit_view.set_lines(line, lines)
     loss_view.set_runs(curve, loss_parts, batch_losses)
     draw_lr(selected, lr_strip)
@@ -218,6 +222,7 @@ def snapshot(
         "ready": ready,
         "selected": session.selected,
         "runs": run_rows(session, running),
+        "display": dataclasses.asdict(session.display),
     }
 
 
@@ -306,6 +311,19 @@ def loss_equation(session: Session) -> str:
     reduction = run.config.reduction
     loss = float(session.problem.loss(a, b, reduction))
     return loss_terms.loss_equation(data.x, data.y, a, b, reduction, loss=loss)
+
+
+def show_display(session: Session, window) -> None:
+    """The session's display options in the Explain box and the views."""
+    display = session.display
+    window.explain_box.show_options(display)
+    fit_view = window.fit_view
+    if fit_view.residual_style != display.residuals:
+        fit_view.set_residual_style(display.residuals)
+    if fit_view.equal_aspect != display.equal_aspect:
+        fit_view.set_equal_aspect(display.equal_aspect)
+    window.loss_equation.setVisible(display.loss_equation)
+    window.surface_view.show_field(display.gradient_field)
 
 
 def key_numbers(snap: dict) -> str:

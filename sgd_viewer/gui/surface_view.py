@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 
 from sgd_viewer.core.problem import Problem, ViewWindow
+from sgd_viewer.gui.level_labels import LevelLabels
 from sgd_viewer.gui.native_items import (
     DataPath,
-    PixelLabel,
     PixelMarker,
     PlotCanvas,
     cache_as_pixmap,
@@ -26,6 +26,7 @@ from sgd_viewer.gui.native_items import (
 )
 from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
+from sgd_viewer.gui.surface_arrows import SurfaceArrows
 from sgd_viewer.gui.surface_guess import SurfaceGuesses
 from sgd_viewer.gui.view_framing import Box, EasedFraming, bounds_of, padded, union
 
@@ -49,8 +50,6 @@ ARROW_HEAD_PX = 14.0
 ARROW_MIN_PX = 2 * ARROW_HEAD_PX
 ARROW_MAX_SHARE = 0.3
 ARROW_VANISH_PX = 0.5
-#: Level labels keep this far (pixels) from the start handle and the points.
-LABEL_CLEARANCE_PX = 36.0
 #: Paths are kept in view up to this many times the size of the box around
 #: the start, the optimum and the current points, on each side.
 PATH_REACH = 10.0
@@ -181,7 +180,8 @@ class SurfaceView(PlotCanvas):
         self._current.setVisible(False)  # until there is a current point
         self._arrow.setVisible(False)
         plot.addItem(self._start)
-        self._level_labels: list[PixelLabel] = []
+        self._level_labels = LevelLabels(self.getPlotItem())
+        self.arrows = SurfaceArrows(self.getPlotItem())
         self._start.sigPositionChanged.connect(self._on_handle_moved)
         self._start.sigPositionChangeFinished.connect(self._on_handle_released)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -269,56 +269,11 @@ class SurfaceView(PlotCanvas):
         self.levels = problem.contour_levels(view, CONTOUR_COUNT, self._reduction)
         a, b = problem.ellipses(self.levels, self._reduction, clip=view.expanded(3.0))
         self._contours.setData(a, b)
-        self._place_level_labels(a, b, view)
+        self._level_labels.place(
+            self.levels, a, b, view, [self.start_position, self.current]
+        )
+        self.arrows.set_field(problem, view, self._reduction)
         self._update_arrow()
-
-    def _place_level_labels(self, a: np.ndarray, b: np.ndarray, view: ViewWindow):
-        """Label every other ring where it crosses the view's top-most point."""
-        for label in self._level_labels:
-            self.getPlotItem().removeItem(label)
-        self._level_labels = []
-        breaks = np.flatnonzero(np.isnan(a) & np.isnan(b))
-        rings = np.split(np.arange(a.size), breaks)
-        # Keep labels off the edges, where they would be cut in half.
-        inner = view.expanded(0.9)
-        inside_a = (a >= inner.a_min) & (a <= inner.a_max)
-        inside = inside_a & (b >= inner.b_min) & (b <= inner.b_max)
-        shown = 0
-        taken: list[QRectF] = []  # scene rectangles of the labels placed
-        view_box = self.getPlotItem().getViewBox()
-        for level, ring in zip(self.levels[1::2], rings[1::2], strict=False):
-            ring = ring[inside[ring] & self._clear_of_markers(a[ring], b[ring])]
-            if ring.size == 0:
-                continue
-            top = ring[np.argmax(b[ring])]
-            label = PixelLabel(f"{level:.3g}", "#202020", "#ffffffb0")
-            label.setPos(a[top], b[top])
-            # In a narrow valley the rings' tops crowd together: a label that
-            # would overlap one already placed is left out.
-            anchor = view_box.mapViewToScene(QPointF(a[top], b[top]))
-            box = label.rect().translated(anchor)  # pixels: the scene's units
-            if any(box.intersects(other) for other in taken):
-                continue
-            taken.append(box)
-            self.getPlotItem().addItem(label, ignoreBounds=True)
-            self._level_labels.append(label)
-            shown += 1
-
-    def _clear_of_markers(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Which of the points are far enough (on screen) from the start
-        handle and the current point for a level label to sit there."""
-        pixel_a, pixel_b = self.getPlotItem().getViewBox().viewPixelSize()
-        clear = np.ones(a.shape, bool)
-        if not (pixel_a > 0 and pixel_b > 0):
-            return clear
-        for point in (self.start_position, self.current):
-            if point is None:
-                continue
-            # The label sits above its point: measure to its middle.
-            dx = (a - point[0]) / pixel_a
-            dy = (b - point[1]) / pixel_b + 8.0
-            clear &= np.hypot(dx, dy) > LABEL_CLEARANCE_PX
-        return clear
 
     # ------------------------------------------------------------- framing
     def keep_in_view(self, points: list[tuple[float, float]]) -> None:
@@ -345,6 +300,12 @@ class SurfaceView(PlotCanvas):
         self.framing.finish()
         self._refresh_timer.stop()
         self._refresh_surface()
+
+    def show_field(self, shown: bool) -> None:
+        """The gradient field over the surface, on or off."""
+        if shown != self.arrows.field_shown:
+            self.arrows.show_field(shown)
+            self._refresh_surface()
 
     def frame_all(self) -> None:
         """Frame the start, the optimum and every drawn path, and follow the

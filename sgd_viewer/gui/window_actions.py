@@ -68,7 +68,16 @@ class DataActions:
 
 
 class ViewActions:
-    """Pinning a guess and framing the views."""
+    """Display options, pinning a guess and framing the views."""
+
+    def set_display(self, **changes) -> None:
+        """Change display options by name (``residuals``, ``equal_aspect``,
+        ``loss_equation``, ``gradient_field``, ``step_taken``, ``momentum``,
+        ``explain``; see ``core.display``); the views follow."""
+        self.session.set_display(**changes)
+        presenter.show_display(self.session, self)
+        self._update_status()
+        self._refresh_views()
 
     def pin(self, guess: tuple[float, float] | None) -> None:
         """Pin ``(a, b)`` as "my line" to compare with the runs (``None``

@@ -259,11 +259,7 @@ def connect_widgets(window) -> None:
     c.generate_requested.connect(window.regenerate)
     c.dataset_requested.connect(window.load_dataset)
     c.open_csv_requested.connect(window.open_csv)
-    e = window.explain_box
-    e.residual_style_changed.connect(window.fit_view.set_residual_style)
-    e.equal_aspect_toggled.connect(window.fit_view.set_equal_aspect)
-    e.equation_toggled.connect(window.loss_equation.setVisible)
-    e.equation_toggled.connect(lambda _: window._update_status())
+    window.explain_box.changed.connect(lambda changes: window.set_display(**changes))
     c.set_ready(False)
     window.surface_view.start_dragging.connect(window._on_start_dragging)
     window.surface_view.start_dropped.connect(window.set_start)
