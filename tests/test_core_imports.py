@@ -35,6 +35,7 @@ ALL_CORE = (
     "sgd_viewer.core.update_terms",
     "sgd_viewer.core.update_explainer",
     "sgd_viewer.core.display",
+    "sgd_viewer.core.narration",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -49,6 +50,7 @@ TORCH_FREE = (
     "sgd_viewer.core.race_presets",
     "sgd_viewer.core.loss_terms",
     "sgd_viewer.core.display",
+    "sgd_viewer.core.narration",
     "sgd_viewer.options",
 )
 

@@ -29,6 +29,7 @@ from sgd_viewer.gui.drag_preview import DragPreview
 from sgd_viewer.gui.engine_link import EngineLink
 from sgd_viewer.gui.frame_sync import draw_now
 from sgd_viewer.gui.guesses import Guesses
+from sgd_viewer.gui.narrator import Narrator
 from sgd_viewer.gui.playback import Playback
 from sgd_viewer.gui.session_commands import SessionCommands
 from sgd_viewer.gui.update_panel import UpdateFeed
@@ -101,6 +102,8 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
         self.update_feed = UpdateFeed(
             self.session, self.update_panel, self._engine.explain.emit
         )
+        self.narrator = Narrator(self.session, self.narration, self.surface_view)
+        self.update_feed.arrived.connect(self.narrator.on_update)
         self.guesses = Guesses(
             self.session, self.fit_view, self.surface_view, self._refresh_views
         )
@@ -193,7 +196,11 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
 
     @Slot(int)
     def step(self, count: int = 1) -> None:
-        """Take ``count`` steps of every run (pausing a run first)."""
+        """Take ``count`` steps of every run (pausing a run first); with
+        Explain on, one step, told in stages."""
+        if self.session.display.explain and self.playback.ready:
+            count = 1
+            self.narrator.expect(self.session.run.id, self.session.shown_step + 1)
         self.playback.step(count)
 
     def step_from_keyboard(self) -> None:
@@ -214,6 +221,7 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
     def reset(self) -> None:
         """Every run back to the start (the one the user chose), paths cleared."""
         self._commands.restart()
+        self.narrator.stop()
         self.banner.hide()
         self._refresh_views()
 
@@ -340,6 +348,7 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
             )
             | self.guesses.as_dicts()
             | {"update": self.update_feed.current}
+            | {"narration": self.narrator.as_dict()}
         )
 
     @property

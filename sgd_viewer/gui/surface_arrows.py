@@ -52,12 +52,12 @@ def field_segments(problem: Problem, view: ViewWindow, reduction: str, cells: in
     b = np.linspace(view.b_min, view.b_max, cells + 2)[1:-1]
     grid_a, grid_b = np.meshgrid(a, b)
     grad_a, grad_b = problem.gradient(grid_a, grid_b, reduction)
-    # Work in "cell units" so that a slope of 1 looks like 45° whatever the
-    # axes' scales: an arrow is a direction on screen.
+    # The data vector −∇L, measured in grid cells (about square on screen),
+    # so that each arrow points on screen where descent would go.
     cell_a = (view.a_max - view.a_min) / (cells + 1)
     cell_b = (view.b_max - view.b_min) / (cells + 1)
     with np.errstate(all="ignore"):
-        down_a, down_b = -grad_a * cell_a, -grad_b * cell_b
+        down_a, down_b = -grad_a / cell_a, -grad_b / cell_b
         size = np.hypot(down_a, down_b)
         biggest = np.nanmax(size) if size.size else 0.0
         if not (biggest > 0 and math.isfinite(biggest)):

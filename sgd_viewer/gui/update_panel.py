@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -66,7 +66,15 @@ class UpdatePanel(QWidget):
 
 class UpdateFeed(QObject):
     """Keeps the panel showing the update behind the selected run's shown
-    step, asking the engine (``request(run_id, step)``) when it changes."""
+    step, asking the engine (``request(run_id, step)``) when it changes.
+
+    Signals
+    -------
+    arrived(int, int, object)
+        Run id, step and update (a dict, or ``None``) as the engine answered.
+    """
+
+    arrived = Signal(int, int, object)
 
     def __init__(self, session: Session, panel: UpdatePanel, request) -> None:
         super().__init__(panel)
@@ -104,6 +112,7 @@ class UpdateFeed(QObject):
     def explained(self, run_id: int, step: int, update) -> None:
         """The engine's answer (queued from its thread)."""
         self._answer = (run_id, step, update)
+        self.arrived.emit(run_id, step, update)
         if (run_id, step) == self._wanted():
             self._panel.show_update(update, self._session.run.label, step)
 

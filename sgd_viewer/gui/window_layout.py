@@ -114,6 +114,8 @@ def build_widgets(window: QMainWindow) -> None:
     right_layout = QVBoxLayout(right)
     right_layout.setContentsMargins(0, 0, 0, 0)
     right_layout.addWidget(window.banner)
+    window.narration = QLabel()  # the narrated step's sentences (Narrator)
+    right_layout.addWidget(window.narration)
     right_layout.addWidget(plots, 1)
     right_layout.addWidget(_bottom_bar(window))
     main = QSplitter(Qt.Orientation.Horizontal)

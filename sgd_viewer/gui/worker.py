@@ -178,7 +178,12 @@ class TrainerWorker(QObject):
         """Run ``count`` more steps of every run, in chunks, then stop."""
         if self._race is None or count <= 0:
             return
-        self._remaining = count
+        if self._running and self._remaining is not None:
+            # A Step pressed while the last one is still going adds to it:
+            # two quick presses are two steps.
+            self._remaining += count
+        else:
+            self._remaining = count
         self._start_loop()
 
     @Slot()
