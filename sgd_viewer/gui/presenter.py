@@ -253,10 +253,15 @@ def pinned_text(session: Session, snap: dict) -> str:
         return "none: hover the surface and press P"
     optimum = session.problem.loss_opt(session.run.config.reduction)
     above = pinned["loss"] - optimum
+    runs = "\n".join(
+        f"{row['label']}: L = {row['loss']:.4g}"
+        + (" (better)" if row["loss"] < pinned["loss"] else "")
+        for row in snap["runs"]
+        if row["visible"]
+    )
     return (
         f"a = {pinned['a']:.4g}, b = {pinned['b']:.4g}, L = {pinned['loss']:.4g}\n"
-        f"optimum L* = {optimum:.4g} ({above:+.3g}); "
-        f"{session.run.label}: L = {snap['loss']:.4g}"
+        f"optimum L* = {optimum:.4g} (mine is {above:+.3g} above)\n{runs}"
     )
 
 

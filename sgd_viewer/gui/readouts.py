@@ -52,6 +52,12 @@ class ReadoutPanel(QGroupBox):
             ("b", "b (intercept)", ""),
             ("loss", "Loss", "Loss on all the data at (a, b)"),
             ("grad", "|∇L|", "Length of the full-data gradient at (a, b)"),
+            (
+                "gd_step",
+                "GD step",
+                "η·|∇L|: the length of the next plain gradient step, which the "
+                "surface's arrow shows (hidden below a pixel)",
+            ),
             ("distance", "To optimum", "Distance from (a, b) to the least-squares fit"),
             ("optimum", "Optimum", "Closed-form least squares (numpy-exact)"),
             (
@@ -115,6 +121,8 @@ class ReadoutPanel(QGroupBox):
         text["b"].setText(_number(b))
         text["loss"].setText(_number(loss))
         text["grad"].setText(_number(math.hypot(grad_a, grad_b)))
+        step = (lr if lr_now is None else lr_now) * math.hypot(grad_a, grad_b)
+        text["gd_step"].setText(f"η·|∇L| = {_number(step)}")
         text["distance"].setText(
             _number(math.hypot(a - problem.a_opt, b - problem.b_opt))
         )

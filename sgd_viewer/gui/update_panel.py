@@ -45,9 +45,11 @@ class UpdatePanel(QWidget):
         layout.addWidget(self.rule, 1)
         self.show_update(None, "", 0)
 
-    def show_update(self, update: dict | None, label: str, step: int) -> None:
+    def show_update(
+        self, update: dict | None, label: str, step: int, schedule: str = "constant"
+    ) -> None:
         """``update`` of run ``label``'s step ``step`` (``None``: nothing to
-        show yet)."""
+        show yet); a ``schedule`` other than constant is named (it set η)."""
         if update is None:
             self.heading.setText(
                 "No update yet: the start is step 0. Step (→) to see the numbers."
@@ -60,6 +62,11 @@ class UpdatePanel(QWidget):
             f"<b>{label}</b>, the update that made step {update['step']:,}: "
             f"(a, b) = ({update['a_before']:.6g}, {update['b_before']:.6g}) → "
             f"({update['a_after']:.6g}, {update['b_after']:.6g})"
+            + (
+                f"; η = {update['terms']['lr']:.4g} from the {schedule} schedule"
+                if schedule != "constant"
+                else ""
+            )
         )
         self.rule.setPlainText(update["rule"])
 
@@ -114,7 +121,8 @@ class UpdateFeed(QObject):
         self._answer = (run_id, step, update)
         self.arrived.emit(run_id, step, update)
         if (run_id, step) == self._wanted():
-            self._panel.show_update(update, self._session.run.label, step)
+            run = self._session.run
+            self._panel.show_update(update, run.label, step, run.config.schedule)
 
     @property
     def current(self) -> dict | None:
