@@ -45,6 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_data_options(parser)
     add_training_options(parser)
+    window = parser.add_argument_group("window")
+    window.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="SPEC",
+        help="open with these runs racing, e.g. --compare sgd:lr=0.1 adam:lr=0.1",
+    )
+    window.add_argument(
+        "--tab",
+        choices=("loss", "slices", "update"),
+        default="loss",
+        help="what shows under the plots: the loss curve, the slices, the update",
+    )
+    window.add_argument(
+        "--display",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a display option: residuals=off|segments|squares, or one of "
+        "equal_aspect, loss_equation, gradient_field, step_taken, momentum, "
+        "explain =true|false",
+    )
     shot = parser.add_argument_group("screenshot (render offscreen and exit)")
     shot.add_argument("--screenshot", metavar="FILE.png", help="write the window here")
     shot.add_argument("--steps", type=int, help="steps to run before the screenshot")

@@ -251,6 +251,32 @@ def resolve_compare(
         raise UsageError(str(error)) from None
 
 
+def resolve_display(items: Sequence[str]) -> dict:
+    """``--display KEY=VALUE`` options as display-option changes
+    (``UsageError`` naming a bad one)."""
+    from sgd_viewer.core.display import DisplayOptions
+
+    changes: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip().lower()
+        if not sep:
+            raise UsageError(f"--display expects KEY=VALUE, got {item!r}")
+        if key == "residuals":
+            changes[key] = value
+        elif value in ("true", "yes", "on", "1"):
+            changes[key] = True
+        elif value in ("false", "no", "off", "0"):
+            changes[key] = False
+        else:
+            raise UsageError(f"--display {key} takes true or false, got {value!r}")
+    try:
+        DisplayOptions().with_changes(**changes)
+    except ValueError as error:
+        raise UsageError(f"--display: {error}") from None
+    return changes
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``WIDTHxHEIGHT`` as two integers (``UsageError`` when out of range)."""
     try:

@@ -73,8 +73,10 @@ def gui_main(args: Namespace) -> int:
         EXIT_BAD_INPUT,
         UsageError,
         parse_size,
+        resolve_compare,
         resolve_config,
         resolve_data,
+        resolve_display,
         resolve_start,
     )
 
@@ -85,16 +87,39 @@ def gui_main(args: Namespace) -> int:
         config = resolve_config(args)
         start = tuple(args.init) if args.init else resolve_start(args)
         size = parse_size(args.size)
+        runs = resolve_compare(args.compare, config) if args.compare else []
+        display = resolve_display(args.display)
     except (DataError, UsageError) as error:
         print(f"sgd-viewer: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     app = ensure_application()
-    window = create_main_window(data=data, config=config, start=start)
+    window = create_main_window(
+        data=data, config=runs[0][0] if runs else config, start=start
+    )
+    _set_up(window, runs, args.tab, display)
     window.resize(*size)
     window.show()
     if args.screenshot:
         return _screenshot(window, args.screenshot, args.steps or 0)
     return app.exec()
+
+
+def _set_up(window, runs: list, tab: str, display: dict) -> None:
+    """The runs of ``--compare`` (the first one is the window's own), the
+    tab under the plots and the display options."""
+    for config, label in runs[1:]:
+        window.add_configured_run(config, label or "")
+    if runs and runs[0][1]:
+        window.session.rename(0, runs[0][1])
+    window.select_run(0)
+    widgets = {
+        "loss": window.loss_view.parentWidget(),
+        "slices": window.slices_view,
+        "update": window.update_panel,
+    }
+    window.curve_tabs.setCurrentWidget(widgets[tab])
+    if display:
+        window.set_display(**display)
 
 
 def _screenshot(window, path: str, steps: int) -> int:

@@ -19,6 +19,9 @@ SHORTCUTS = (
     ("Reset to the start", "R"),
     ("Regenerate data", "G"),
     ("Open a CSV file", "Ctrl+O"),
+    ("Frame the views", "F"),
+    ("Pin the guess under the cursor as my line", "P"),
+    ("Show or hide the side panel", "F9"),
     ("Keyboard shortcuts", "F1"),
     ("Quit", "Ctrl+Q"),
 )

@@ -154,8 +154,12 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
 
     def duplicate_run(self, index: int) -> int:
         """A copy of run ``index``'s current settings, at step 0 with the rest."""
-        config = self.session.runs[index].config
-        if not self._attempt("Cannot add this run", self._commands.add_run, config):
+        return self.add_configured_run(self.session.runs[index].config)
+
+    def add_configured_run(self, config: TrainingConfig, label: str = "") -> int:
+        """Add a run with these settings (and label); its index, or -1."""
+        add = self._commands.add_run
+        if not self._attempt("Cannot add this run", add, config, label or None):
             return -1
         self.select_run(len(self.session.runs) - 1)
         return self.session.selected
