@@ -45,3 +45,41 @@ def is_plain_sgd(optimizer: torch.optim.Optimizer) -> bool:
         or getattr(module, "_global_optimizer_pre_hooks", None)
         or getattr(module, "_global_optimizer_post_hooks", None)
     )
+
+
+def bare_step(optimizer: torch.optim.Optimizer):
+    """``optimizer.step`` without torch's per-call wrappers, or ``None``.
+
+    ``Optimizer.step`` runs inside a profiler record, calls the step hooks,
+    and switches grad mode with two dynamo graph breaks around the update:
+    for two scalar parameters that is more than the update itself. Called
+    here is the same update function on the same state under ``no_grad``
+    (what the wrapper sets when the optimizer is not differentiable), so the
+    step is bit for bit the same. ``None`` (use ``optimizer.step``) where a
+    step hook is registered, something wraps the optimizer's own step (an lr
+    scheduler does), the optimizer is differentiable, or it needs a closure
+    (L-BFGS).
+    """
+    from torch.optim import optimizer as module
+
+    if (
+        isinstance(optimizer, torch.optim.LBFGS)
+        # An lr scheduler wraps the instance's step to count its calls.
+        or "step" in vars(optimizer)
+        or optimizer.defaults.get("differentiable")
+        or optimizer._optimizer_step_pre_hooks
+        or optimizer._optimizer_step_post_hooks
+        or getattr(module, "_global_optimizer_pre_hooks", None)
+        or getattr(module, "_global_optimizer_post_hooks", None)
+    ):
+        return None
+    update = type(optimizer).step
+    while hasattr(update, "__wrapped__"):
+        update = update.__wrapped__
+    no_grad = torch.no_grad
+
+    def step() -> None:
+        with no_grad():
+            update(optimizer)
+
+    return step

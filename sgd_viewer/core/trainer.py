@@ -27,6 +27,7 @@ from sgd_viewer.core.history import COLUMNS, StepBatch
 from sgd_viewer.core.optimizers import get_optimizer
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.schedules import get_schedule
+from sgd_viewer.core.torch_state import bare_step
 from sgd_viewer.core.torch_state import copied as _copied
 from sgd_viewer.core.torch_state import is_plain_sgd as _is_plain_sgd
 
@@ -273,6 +274,7 @@ class Trainer:
         schedule = self._schedule
         group = optimizer.param_groups[0]
         plain_sgd = schedule is None and _is_plain_sgd(optimizer)
+        step_now = bare_step(optimizer) or optimizer.step
         checkpoints = self.checkpoints
         interval = checkpoints.interval
         next_checkpoint = (self.step_count // interval + 1) * interval
@@ -305,7 +307,7 @@ class Trainer:
                         a.add_(a.grad, alpha=-lr_used)
                         b.add_(b.grad, alpha=-lr_used)
                 else:
-                    optimizer.step()
+                    step_now()
                 batch_loss = value.item() + loss_offset
             if schedule is not None:
                 schedule.step()
