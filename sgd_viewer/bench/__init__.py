@@ -69,6 +69,10 @@ def _measure(key: str, settings: Settings) -> list[dict[str, Any]]:
         from sgd_viewer.bench import race
 
         function = getattr(race, key)
+    elif key == "surface":
+        from sgd_viewer.bench.surface import surface
+
+        function = surface
     else:
         function = getattr(engine, key)
     return function(settings)

@@ -26,9 +26,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem
+
+from sgd_viewer.gui.native_items import DataPath
 
 #: Most squares drawn by default: a few ms of filling a repaint (see above).
 MAX_SQUARES = 100
@@ -36,9 +38,6 @@ MAX_SQUARES = 100
 FILL_ALPHA = 50
 #: Outline opacity: enough to tell neighbouring squares apart.
 OUTLINE_ALPHA = 170
-#: Extra pixels around the path's bounds: the 1 px outline's half width plus
-#: one pixel of rounding, so that a moving path never leaves a trail.
-_BOUNDS_MARGIN_PX = 1.5
 #: Each square is a closed outline of five vertices. pyqtgraph's connect flag
 #: 1 joins a vertex to the *next* one: the last vertex of a square has 0, so
 #: the next square starts apart (no line from one square to the next).
@@ -47,7 +46,7 @@ _CORNERS_Y = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
 _CONNECT = np.array([1, 1, 1, 1, 0], dtype=np.int32)
 
 
-class ResidualSquares(QGraphicsPathItem):
+class ResidualSquares(DataPath):
     """The squares of the residuals of points about a line.
 
     The squares' widths depend on the view's aspect (data-x per pixel over
@@ -73,6 +72,9 @@ class ResidualSquares(QGraphicsPathItem):
         point (about) are drawn.
     """
 
+    #: Read by itemChange, which Qt may call while the item is being built.
+    _stale = False
+
     def __init__(
         self,
         view_box: pg.ViewBox,
@@ -80,22 +82,17 @@ class ResidualSquares(QGraphicsPathItem):
         *,
         max_squares: int = MAX_SQUARES,
     ) -> None:
-        super().__init__()
-        self._stale = False  # read by itemChange, which Qt may call from here on
         outline, fill = QColor(colour), QColor(colour)
         outline.setAlpha(OUTLINE_ALPHA)
         fill.setAlpha(FILL_ALPHA)
         pen = QPen(outline)
         pen.setWidthF(1.0)
-        pen.setCosmetic(True)  # 1 px at any zoom
-        self.setPen(pen)
+        # A DataPath: a cosmetic pen (1 px at any zoom), no mouse, and bounds
+        # cached from the path instead of stroking thousands of squares.
+        super().__init__(view_box, pen)
         self.setBrush(fill)
         self.setZValue(-1.0)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.setAcceptHoverEvents(False)
-        self._view_box = view_box
         self._max_squares = max(int(max_squares), 1)
-        self._bounds = QRectF()
         self._x = np.empty(0)
         self._y = np.empty(0)
         self._line = (math.nan, math.nan)
@@ -187,29 +184,7 @@ class ResidualSquares(QGraphicsPathItem):
             # overlaps one even tint; odd-even fill would punch holes there.
             path.setFillRule(Qt.FillRule.WindingFill)
         self.setPath(path)
-        self._refresh_bounds()
-
-    def _refresh_bounds(self) -> None:
-        """Cache the path's bounds, widened by the outline in pixels: Qt's own
-        bounds would stroke the whole path to find them."""
-        path = self.path()
-        if path.isEmpty():
-            bounds = QRectF()
-        else:
-            pixel_x, pixel_y = self._view_box.viewPixelSize()
-            dx, dy = pixel_x * _BOUNDS_MARGIN_PX, pixel_y * _BOUNDS_MARGIN_PX
-            bounds = path.controlPointRect().adjusted(-dx, -dy, dx, dy)
-        if bounds != self._bounds:
-            self.prepareGeometryChange()
-            self._bounds = bounds
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._bounds)
-
-    def shape(self) -> QPainterPath:
-        # Qt would stroke thousands of squares to hit-test every mouse move;
-        # the item takes no mouse events, so it needs no shape.
-        return QPainterPath()
+        self.refresh_bounds()
 
 
 __all__ = ["ResidualSquares"]

@@ -28,7 +28,13 @@ from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
 from sgd_viewer.gui.surface_arrows import SurfaceArrows
 from sgd_viewer.gui.surface_guess import SurfaceGuesses
-from sgd_viewer.gui.view_framing import Box, EasedFraming, bounds_of, padded, union
+from sgd_viewer.gui.view_framing import (
+    EasedFraming,
+    bounds_of,
+    clipped,
+    padded,
+    union,
+)
 
 GRID_SHAPE = (200, 200)
 CONTOUR_COUNT = 10
@@ -53,15 +59,6 @@ ARROW_VANISH_PX = 0.5
 #: Paths are kept in view up to this many times the size of the box around
 #: the start, the optimum and the current points, on each side.
 PATH_REACH = 10.0
-
-
-def _clipped(box: Box, limit: Box) -> Box:
-    return (
-        max(box[0], limit[0]),
-        min(box[1], limit[1]),
-        max(box[2], limit[2]),
-        min(box[3], limit[3]),
-    )
 
 
 #: Share of white mixed into the heatmap's colours: a paled heatmap keeps dark
@@ -291,7 +288,7 @@ class SurfaceView(PlotCanvas):
         for drawing in self._drawings:
             path = bounds_of(drawing.x, drawing.y)
             if path is not None:
-                box = union(box, _clipped(path, reach))
+                box = union(box, clipped(path, reach))
         self.framing.keep(box)
 
     def settle(self) -> None:

@@ -60,6 +60,16 @@ def union(first: Box, second: Box) -> Box:
     )
 
 
+def clipped(box: Box, limit: Box) -> Box:
+    """``box`` cut down to ``limit`` on each side."""
+    return (
+        max(box[0], limit[0]),
+        min(box[1], limit[1]),
+        max(box[2], limit[2]),
+        min(box[3], limit[3]),
+    )
+
+
 def contains(outer: Box, inner: Box) -> bool:
     return (
         outer[0] <= inner[0]

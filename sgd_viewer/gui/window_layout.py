@@ -127,16 +127,19 @@ def build_widgets(window: QMainWindow) -> None:
     window.setCentralWidget(main)
 
 
+def _selectable_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setAccessibleName(name)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 def _with_equation(window) -> QWidget:
     """The fit view with the loss written as a sum under it (off by default):
     under the plot, it never covers a point."""
-    window.loss_equation = QLabel()
-    window.loss_equation.setObjectName("lossEquation")
-    window.loss_equation.setAccessibleName("lossEquation")
+    window.loss_equation = _selectable_label("lossEquation")
     window.loss_equation.setWordWrap(True)
-    window.loss_equation.setTextInteractionFlags(
-        Qt.TextInteractionFlag.TextSelectableByMouse
-    )
     window.loss_equation.setContentsMargins(6, 2, 6, 4)
     window.loss_equation.hide()
     panel = QWidget()
@@ -164,13 +167,8 @@ def _bottom_bar(window) -> QWidget:
     layout.addWidget(window.frame_button)
     # The key numbers sit in the status bar: always in sight, whatever the
     # window's size (the side panel's readouts may be scrolled away).
-    window.key_readout = QLabel()
-    window.key_readout.setObjectName("keyReadout")
-    window.key_readout.setAccessibleName("keyReadout")
+    window.key_readout = _selectable_label("keyReadout")
     window.key_readout.setToolTip("The selected run at the shown step")
-    window.key_readout.setTextInteractionFlags(
-        Qt.TextInteractionFlag.TextSelectableByMouse
-    )
     window.statusBar().addPermanentWidget(window.key_readout)
     return bar
 
