@@ -121,6 +121,8 @@ class SurfaceArrows:
         self._show(self._momenta, momenta, Qt.PenStyle.DashLine)
 
     def _show(self, pool: list[PixelMarker], arrows: list[RunArrow], style) -> None:
+        if not arrows and not any(marker.isVisible() for marker in pool):
+            return  # nothing shown, nothing to show: the usual frame
         view_box = self._plot.getViewBox()
         pixel_a, pixel_b = view_box.viewPixelSize()
         while len(pool) < len(arrows):

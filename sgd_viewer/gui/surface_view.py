@@ -285,8 +285,11 @@ class SurfaceView(PlotCanvas):
         # The paths too, within reason: a run that blew up would otherwise
         # shrink everything else to a dot.
         reach = padded(box, PATH_REACH)
-        for drawing in self._drawings:
-            path = bounds_of(drawing.x, drawing.y)
+        if self._drawings:  # all paths in one pass: this runs every frame
+            path = bounds_of(
+                np.concatenate([drawing.x for drawing in self._drawings]),
+                np.concatenate([drawing.y for drawing in self._drawings]),
+            )
             if path is not None:
                 box = union(box, clipped(path, reach))
         self.framing.keep(box)

@@ -35,8 +35,10 @@ def bounds_of(xs: Iterable[float], ys: Iterable[float]) -> Box | None:
     """The box around the finite, framable points, or ``None``."""
     x = np.asarray(list(xs) if not isinstance(xs, np.ndarray) else xs, float)
     y = np.asarray(list(ys) if not isinstance(ys, np.ndarray) else ys, float)
-    keep = np.isfinite(x) & np.isfinite(y) & (np.abs(x) < FRAMABLE)
-    keep &= np.abs(y) < FRAMABLE
+    # |v| < FRAMABLE is False for NaN and infinities too: one test for all.
+    keep = (np.abs(x) < FRAMABLE) & (np.abs(y) < FRAMABLE)
+    if keep.all():
+        return float(x.min()), float(x.max()), float(y.min()), float(y.max())
     if not keep.any():
         return None
     x, y = x[keep], y[keep]

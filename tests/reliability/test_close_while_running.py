@@ -1,4 +1,4 @@
-"""Closing the window at a random moment of a flat-out Run: 20 times in every
+"""Closing the window at a random moment of a flat-out Run: 12 times in every
 test run, 50 in the soak run (``-m soak``).
 
 Each run is a fresh process (the offscreen platform): it opens the window,
@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-#: Each is a fresh process that loads torch: 20 keep CI's time in bounds, and
+#: Each is a fresh process that loads torch: 12 keep CI's time in bounds, and
 #: the soak run closes 50 times.
-RUNS = 20
+RUNS = 12
 SOAK_RUNS = 50
 PARALLEL = 2
 

@@ -49,7 +49,7 @@ from sgd_viewer.gui.main_window import LIVE_WINDOWS
 
 from .helpers import BAD_DIR, CORPUS, views_are_finite
 
-EXAMPLES = 100
+EXAMPLES = 60
 STEPS_PER_EXAMPLE = 30
 WAIT_MS = 15_000
 EXACT_WAIT_MAX = 10  # step actions of at most this many steps wait to the end
