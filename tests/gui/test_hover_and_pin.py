@@ -99,3 +99,18 @@ def test_hovering_the_loss_curve_shows_every_runs_loss_there(window, qtbot):
         row = run.row_at(20)
         loss = problem.loss(float(row["a"]), float(row["b"]), "mean")
         assert f"{run.label}: L = {loss:.5g}" in text
+
+
+def test_the_right_click_menu_pins_and_unpins(window):
+    window.settle_views()
+    guesses = window.surface_view.guesses
+    guesses.move_to(2.5, 7.0)
+    hover = window.snapshot()["hover"]
+    menu = guesses.context_menu(pinned=False)
+    pin, unpin = menu.actions()
+    assert not unpin.isEnabled()
+    pin.trigger()
+    assert window.snapshot()["pinned"] == hover
+    menu = guesses.context_menu(pinned=True)
+    menu.actions()[1].trigger()
+    assert window.snapshot()["pinned"] is None
