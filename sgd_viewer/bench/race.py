@@ -15,7 +15,7 @@
 - ``resume``: continue from step 5e5 of a 1e6-step run (momentum and Adam),
   until the first new step exists: ``Trainer.rewind`` + one step headless, and
   in the window ``view_step`` then ``step(1)`` until ``snapshot()`` shows the
-  new step (that one after 1e5 real steps, 2e4 with ``--quick``: filling a
+  new step (that one after 1e5 real steps, 5e3 with ``--quick``: filling a
   window's run with 1e6 real steps would take a minute per optimizer).
 
 Window measurements run in fresh processes on the offscreen platform (see
@@ -397,9 +397,10 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
     """Continue from the middle of a long run until the first new step."""
     from sgd_viewer.bench.gui import child_env, window_available
 
-    steps = 100_000 if settings.quick else 1_000_000
+    # --quick is a check that every row runs (CI runs it): short runs.
+    steps = 20_000 if settings.quick else 1_000_000
     at = steps // 2
-    quick = " (--quick: 1e5 steps)" if settings.quick else ""
+    quick = " (--quick: 2e4 steps)" if settings.quick else ""
     repeats = 3 if settings.quick else 5
     code = (
         "from sgd_viewer.bench.race import resume_child; "
@@ -434,7 +435,7 @@ def resume(settings: Settings) -> list[dict[str, Any]]:
                 run_s=measured["run_s"],
             )
         )
-    window_steps = 20_000 if settings.quick else 100_000
+    window_steps = 5_000 if settings.quick else 100_000
     window_at = window_steps // 2
     if window_available():
         code = (

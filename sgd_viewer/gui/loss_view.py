@@ -140,7 +140,7 @@ class LossView(PlotCanvas):
         self._curve.set_data(selected.x[:cut], floor[:cut])
         if cut < selected.x.size:
             self._rest.set_data(selected.x[cut - 1 :], floor[cut - 1 :])
-        else:
+        elif self._rest.xData.size:  # already empty while following the run
             self._rest.set_data([], [])
         self._show_batches(selected.x, batch_losses)
         self._others.show(

@@ -109,7 +109,10 @@ class DataPath(QGraphicsPathItem):
         self._bounds = QRectF()
         self.xData = np.empty(0)
         self.yData = np.empty(0)
-        view_box.sigTransformChanged.connect(self.refresh_bounds)
+        # The view's data units per pixel, asked once per change of the view
+        # rather than with every new path (a frame sets some forty).
+        self._pixel: tuple[float, float] | None = None
+        view_box.sigTransformChanged.connect(self._on_transform)
 
     def set_data(self, x, y) -> None:
         """Draw the polyline through ``(x, y)``; empty arrays hide it."""
@@ -129,6 +132,10 @@ class DataPath(QGraphicsPathItem):
         self.setPath(path)
         self.refresh_bounds()
 
+    def _on_transform(self, *_) -> None:
+        self._pixel = None
+        self.refresh_bounds()
+
     def refresh_bounds(self, *_) -> None:
         """Cache the path's bounds, widened by the pen in data units at the
         view's current zoom (Qt's own bounds would widen by the pen's width
@@ -137,7 +144,9 @@ class DataPath(QGraphicsPathItem):
         if self.path().isEmpty():
             bounds = QRectF()
         else:
-            pixel = self._view_box.viewPixelSize()
+            if self._pixel is None:
+                self._pixel = self._view_box.viewPixelSize()
+            pixel = self._pixel
             margin = self.pen().widthF() / 2 + _BOUNDS_MARGIN_PX
             dx, dy = abs(pixel[0]) * margin, abs(pixel[1]) * margin
             if not (math.isfinite(dx) and math.isfinite(dy)):

@@ -75,7 +75,7 @@ class RunLayer:
         self.strong.set_data(drawing.x[:cut], drawing.y[:cut])
         if cut < drawing.x.size:
             self.rest.set_data(drawing.x[cut - 1 :], drawing.y[cut - 1 :])
-        else:
+        elif self.rest.xData.size:  # already empty while following the run
             self.rest.set_data([], [])
         x, y = drawing.point
         if self._log_y:

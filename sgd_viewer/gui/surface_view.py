@@ -345,7 +345,7 @@ class SurfaceView(PlotCanvas):
         self._path.set_data(selected.x[:cut], selected.y[:cut])
         if cut < selected.x.size:
             self._rest.set_data(selected.x[cut - 1 :], selected.y[cut - 1 :])
-        else:
+        elif self._rest.xData.size:  # already empty while following the run
             self._rest.set_data([], [])
         self._others.show(others)
 
