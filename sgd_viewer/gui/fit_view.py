@@ -113,6 +113,7 @@ class FitView(PlotCanvas):
             item.setVisible(False)
             plot.addItem(item, ignoreBounds=True)
         self._pinned_legend = legend_stand_in(self._pinned, pen=pinned_pen)
+        self._pinned_in_legend = False
         self.point_hover = PointHover(
             self,
             lambda: (self._shown_x, self._shown_y, self._shown_index),
@@ -302,9 +303,11 @@ class FitView(PlotCanvas):
             if guess is not None:
                 a, b = guess
                 item.set_data(self._x_ends, a * self._x_ends + b)
-        self._legend.removeItem(self._pinned_legend)
-        if pinned is not None:
-            self._legend.addItem(self._pinned_legend, "my line")
+        if (pinned is not None) != self._pinned_in_legend:  # not every hover
+            self._pinned_in_legend = pinned is not None
+            self._legend.removeItem(self._pinned_legend)
+            if pinned is not None:
+                self._legend.addItem(self._pinned_legend, "my line")
 
     @property
     def ghost_line(self) -> tuple[float, float] | None:
@@ -333,9 +336,6 @@ class FitView(PlotCanvas):
         elif style == "squares":
             self._legend.addItem(self._squares_legend, "squared residuals")
         self._update_residuals()
-
-    def set_residuals_visible(self, visible: bool) -> None:
-        self.set_residual_style("segments" if visible else "off")
 
     def set_equal_aspect(self, equal: bool) -> None:
         """One unit of x as long as one of y (squares square in data units

@@ -19,13 +19,20 @@ class Guesses(QObject):
     """Hover and pin for one window."""
 
     def __init__(
-        self, session: Session, fit_view, surface_view, changed: Callable[[], None]
+        self,
+        session: Session,
+        fit_view,
+        surface_view,
+        changed: Callable[[], None],
+        hovered: Callable[[], None],
     ) -> None:
         super().__init__(surface_view)
         self._session = session
         self._fit_view = fit_view
         self._surface = surface_view.guesses
         self._changed = changed
+        # A mouse move redraws only what it changes: the crosshair and ghost.
+        self._hovered = hovered
         self._surface.hovered.connect(self._on_hovered)
         self._surface.pin_requested.connect(self._on_pin_requested)
 
@@ -37,8 +44,11 @@ class Guesses(QObject):
 
     @Slot(object)
     def _on_hovered(self, at) -> None:
-        self._session.set_hover(at)
-        self.draw()
+        session = self._session
+        session.set_hover(at)
+        self._surface.show_hover(session.hover, self.loss(session.hover))
+        self._fit_view.set_guesses(session.hover, session.pinned)
+        self._hovered()
 
     @Slot(object)
     def _on_pin_requested(self, at) -> None:

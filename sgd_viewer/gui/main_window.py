@@ -105,7 +105,11 @@ class MainWindow(DataActions, ViewActions, QMainWindow):
         self.narrator = Narrator(self.session, self.narration, self.surface_view)
         self.update_feed.arrived.connect(self.narrator.on_update)
         self.guesses = Guesses(
-            self.session, self.fit_view, self.surface_view, self._refresh_views
+            self.session,
+            self.fit_view,
+            self.surface_view,
+            self._refresh_views,
+            self.state_changed.emit,
         )
         self.playback = Playback(
             self.session,

@@ -145,8 +145,7 @@ def add_outside_legend(plot: pg.PlotItem, columns: int = 3, **options) -> pg.Leg
 
     legend.geometryChanged.connect(follow)
     slot.geometryChanged.connect(follow)
-    legend.follow_slot = follow
-    legend.slot = slot
+    legend.slot = slot  # the row it sits on lives as long as the legend
     cache_as_pixmap(legend)
     follow()
     return legend
