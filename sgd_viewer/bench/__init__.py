@@ -41,6 +41,8 @@ KEYS = (
     "resume",
     "startup",
     "memory",
+    "csv_load",
+    "animate",
 )
 
 WHAT = {
@@ -54,6 +56,8 @@ WHAT = {
     "resume": "continue from step 5e5 of 1e6 until the first new step is shown",
     "startup": "fresh process to first paint vs a bare two-plot pyqtgraph window",
     "memory": "RSS growth over 1e6 steps with full history vs RSS before",
+    "csv_load": "a 1e6-row CSV through the app's loader vs pandas.read_csv alone",
+    "animate": "seconds per exported GIF frame at 1200x800 vs QWidget.grab()",
 }
 
 
@@ -69,6 +73,14 @@ def _measure(key: str, settings: Settings) -> list[dict[str, Any]]:
         from sgd_viewer.bench import race
 
         function = getattr(race, key)
+    elif key == "csv_load":
+        from sgd_viewer.bench.files import csv_load
+
+        function = csv_load
+    elif key == "animate":
+        from sgd_viewer.bench.animate import animate
+
+        function = animate
     elif key == "surface":
         from sgd_viewer.bench.surface import surface
 
