@@ -27,10 +27,12 @@ from sgd_viewer.gui.dialogs import ask_for_csv
 from sgd_viewer.gui.dialogs import show_error as _show_error
 from sgd_viewer.gui.drag_preview import DragPreview
 from sgd_viewer.gui.engine_link import EngineLink
+from sgd_viewer.gui.export_actions import ExportActions
 from sgd_viewer.gui.frame_sync import draw_now
 from sgd_viewer.gui.guesses import Guesses
 from sgd_viewer.gui.narrator import Narrator
 from sgd_viewer.gui.playback import Playback
+from sgd_viewer.gui.session_actions import SessionActions
 from sgd_viewer.gui.session_commands import SessionCommands
 from sgd_viewer.gui.update_panel import UpdateFeed
 from sgd_viewer.gui.window_actions import DataActions, ViewActions
@@ -45,7 +47,7 @@ READOUT_INTERVAL = 0.1
 LIVE_WINDOWS: set[MainWindow] = set()
 
 
-class MainWindow(DataActions, ViewActions, QMainWindow):
+class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainWindow):
     """The sgd_viewer window.
 
     Parameters

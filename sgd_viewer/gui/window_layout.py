@@ -196,6 +196,56 @@ def build_menus(window) -> None:
         "regenerateAction",
     )
     file_menu.addSeparator()
+    action(
+        file_menu,
+        "Open &session…",
+        ["Ctrl+Shift+O"],
+        lambda: window.open_session(),
+        "openSessionAction",
+    )
+    window.recent_menu = file_menu.addMenu("&Recent sessions")
+    window.recent_menu.setObjectName("recentSessionsMenu")
+    action(
+        file_menu,
+        "Sa&ve session",
+        ["Ctrl+S"],
+        lambda: window.save_session(),
+        "saveSessionAction",
+    )
+    action(
+        file_menu,
+        "Save session &as…",
+        ["Ctrl+Shift+S"],
+        window.save_session_as,
+        "saveSessionAsAction",
+    )
+    file_menu.addSeparator()
+    action(
+        file_menu,
+        "Export &figure…",
+        [],
+        lambda: window.export_figure(),
+        "exportFigureAction",
+    )
+    action(
+        file_menu,
+        "Export &animation…",
+        [],
+        lambda: window.export_animation(),
+        "exportAnimationAction",
+    )
+    action(
+        file_menu,
+        "Export &torch script…",
+        [],
+        lambda: window.export_script(),
+        "exportScriptAction",
+    )
+    file_menu.addSeparator()
+    action(
+        file_menu, "Reset se&ttings", [], window.reset_settings, "resetSettingsAction"
+    )
+    file_menu.addSeparator()
     action(file_menu, "&Quit", ["Ctrl+Q"], window.close, "quitAction")
     run_menu = window.menuBar().addMenu("&Run")
     window.run_action = action(
