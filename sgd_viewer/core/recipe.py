@@ -330,6 +330,13 @@ def play_recipe(recipe: RunRecipe, data, start: tuple[float, float], steps: int)
     from sgd_viewer.core.trainer import Trainer
 
     trainer = Trainer(data, recipe.config, start)
+    return trainer, replay(trainer, recipe, steps)
+
+
+def replay(trainer, recipe: RunRecipe, steps: int) -> list:
+    """Run ``recipe`` on ``trainer`` (fresh, at step 0, built with
+    ``recipe.config``) up to ``steps`` steps, its changes applied where they
+    were made; returns the step batches. A run that diverges stops there."""
     batches = []
     config = recipe.config
     for change in recipe.changes:  # in the order they were made
@@ -337,8 +344,10 @@ def play_recipe(recipe: RunRecipe, data, start: tuple[float, float], steps: int)
             break
         if change.step > trainer.step_count:
             batches.append(trainer.step(change.step - trainer.step_count))
+            if trainer.status == "diverged":
+                return batches
         config = change.apply(config)
         trainer.configure(config)
     if steps > trainer.step_count:
         batches.append(trainer.step(steps - trainer.step_count))
-    return trainer, batches
+    return batches

@@ -267,6 +267,50 @@ class Session:
         self.restart()
         self._emit("data")
 
+    def restore(
+        self,
+        data: Dataset,
+        start: tuple[float, float],
+        runs: list[tuple[RunRecipe, bool, bool]],
+        *,
+        selected: int = 0,
+        display: DisplayOptions | None = None,
+        pinned: tuple[float, float] | None = None,
+    ) -> None:
+        """Replace data, start and runs with a saved session's (each run as
+        ``(recipe, visible, custom_label)``), every run at step 0 under a new
+        id: the engine replays the recipes and :meth:`record` takes the steps."""
+        if not 1 <= len(runs) <= MAX_RUNS:
+            raise ValueError(f"a session holds 1 to {MAX_RUNS} runs")
+        self.data = data
+        self.problem = Problem.from_data(data.x, data.y)
+        self.start = (float(start[0]), float(start[1]))
+        self.generation += 1
+        self.viewed_step = None
+        self.runs = []
+        for recipe, visible, custom_label in runs:
+            current = recipe.config
+            for change in recipe.changes:
+                current = change.apply(current)
+            self.runs.append(
+                Run(
+                    next(self._ids),
+                    current,
+                    recipe.colour,
+                    label=recipe.label,
+                    custom_label=custom_label,
+                    visible=visible,
+                    initial_config=recipe.config,
+                    changes=list(recipe.changes),
+                )
+            )
+        self.selected = min(max(selected, 0), len(self.runs) - 1)
+        self.display = display or DisplayOptions()
+        self.pinned = pinned
+        self.hover = None
+        for what in ("data", "runs", "steps", "display", "pinned"):
+            self._emit(what)
+
     def record(self, generation: int, batches: dict[int, StepBatch]) -> list[Run]:
         """Steps from the worker, by run id; returns the runs that diverged in
         them. Steps of an older generation or of runs since restarted are

@@ -34,6 +34,7 @@ class EngineLink(QObject):
     set_speed = Signal(float)
     preview = Signal(int, float, float, object)
     explain = Signal(int, int)
+    load = Signal(int, object, object, object)
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class EngineLink(QObject):
             (self.set_speed, worker.set_speed),
             (self.preview, worker.preview),
             (self.explain, worker.explain),
+            (self.load, worker.load),
         ):
             request.connect(slot)
         # The thread starts once the window has painted, or after a second if

@@ -22,7 +22,7 @@ from sgd_viewer.core.data import Dataset, generate
 from sgd_viewer.core.history import History, StepBatch
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.session import Session
-from sgd_viewer.gui import presenter
+from sgd_viewer.gui import presenter, settings
 from sgd_viewer.gui.dialogs import ask_for_csv
 from sgd_viewer.gui.dialogs import show_error as _show_error
 from sgd_viewer.gui.drag_preview import DragPreview
@@ -64,10 +64,15 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         torch has loaded; Step and Run work from now on.
     state_changed()
         What :meth:`snapshot` returns has changed.
+    session_opened()
+        An opened session has replayed and shows what it showed when saved.
     """
 
     engine_ready = Signal()
     state_changed = Signal()
+    session_opened = Signal()
+    #: Remember geometry, data and runs on close (the app sets it; tests don't).
+    remember_on_close = False
 
     def __init__(
         self,
@@ -128,6 +133,8 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         self.controls.speed_spin.setValue(int(speed))
         self._show_dataset()
         self._refresh_views()
+        self.setAcceptDrops(True)
+        self.show_recent()
 
     def _connect_worker(self) -> None:
         w = self._worker
@@ -137,6 +144,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         w.run_state_changed.connect(self._on_run_state)
         w.preview_ready.connect(self._drag.show)
         w.update_explained.connect(self.update_feed.explained)
+        w.loaded.connect(self._on_loaded)
         w.errored.connect(self._on_worker_error)
 
     # --------------------------------------------------------------- runs
@@ -187,14 +195,6 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         self._commands.race()
         self.banner.hide()
         self.select_run(0)
-
-    def _on_visibility(self, index: int, visible: bool) -> None:
-        self.session.set_visible(index, visible)
-        self._refresh_views()
-
-    def _on_renamed(self, index: int, label: str) -> None:
-        self.session.rename(index, label)
-        self._refresh_views()
 
     # ------------------------------------------------------------ commands
     def _on_continued(self) -> None:
@@ -303,6 +303,10 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         self._update_status()
         self.state_changed.emit()
 
+    @Slot(int)
+    def _on_loaded(self, generation: int) -> None:
+        self.show_opened(generation)
+
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
         self.show_error("The training engine reported a problem", message)
@@ -349,17 +353,14 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         """What the window shows now, as plain Python values (the selected
         run's at the shown step, and every run under ``runs``; ``hover``,
         ``pinned`` and ``update`` as the README describes)."""
-        return (
-            presenter.snapshot(
-                self.session,
-                ready=self.playback.ready,
-                running=self.playback.running,
-                drag=self._drag.position,
-            )
-            | self.guesses.as_dicts()
-            | {"update": self.update_feed.current}
-            | {"narration": self.narrator.as_dict()}
-        )
+        playback = self.playback
+        snap = presenter.snapshot(
+            self.session, ready=playback.ready, running=playback.running,
+            drag=self._drag.position,
+        )  # fmt: skip
+        return snap | self.guesses.as_dicts() | {
+            "update": self.update_feed.current, "narration": self.narrator.as_dict()
+        }  # fmt: skip
 
     @property
     def history(self) -> History:
@@ -393,5 +394,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         LIVE_WINDOWS.discard(self)
 
     def closeEvent(self, event) -> None:
+        if self.remember_on_close:
+            settings.save_window(self)
         self.shutdown()
         super().closeEvent(event)

@@ -92,3 +92,21 @@ class SessionCommands:
     def set_data(self, data: Dataset) -> None:
         self.session.set_data(data)
         self.engine.set_data.emit(self.session.generation, data)
+
+    def load(self, saved) -> None:
+        """Everything replaced by a saved session (a ``SessionFile``); the
+        engine replays its recipes and says ``loaded`` when done."""
+        session = self.session
+        session.restore(
+            saved.data,
+            saved.start,
+            [(e.recipe, e.visible, e.custom_label) for e in saved.runs],
+            selected=saved.selected,
+            display=saved.display,
+            pinned=saved.pinned,
+        )
+        plans = [
+            (run.id, entry.recipe, entry.steps)
+            for run, entry in zip(session.runs, saved.runs, strict=True)
+        ]
+        self.engine.load.emit(session.generation, session.data, session.start, plans)

@@ -70,6 +70,14 @@ class DataActions:
 class ViewActions:
     """Display options, pinning a guess and framing the views."""
 
+    def _on_visibility(self, index: int, visible: bool) -> None:
+        self.session.set_visible(index, visible)
+        self._refresh_views()
+
+    def _on_renamed(self, index: int, label: str) -> None:
+        self.session.rename(index, label)
+        self._refresh_views()
+
     def set_display(self, **changes) -> None:
         """Change display options by name (``residuals``, ``equal_aspect``,
         ``loss_equation``, ``gradient_field``, ``step_taken``, ``momentum``,

@@ -90,6 +90,7 @@ def build_widgets(window: QMainWindow) -> None:
     top.addWidget(_with_equation(window))
     top.addWidget(window.surface_view)
     top.setSizes([500, 600])
+    top.setObjectName("topSplitter")
     plots = QSplitter(Qt.Orientation.Vertical)
     plots.addWidget(top)
     curves = QWidget()
@@ -110,6 +111,8 @@ def build_widgets(window: QMainWindow) -> None:
     window.curve_tabs.addTab(window.update_panel, "Update: the numbers")
     plots.addWidget(window.curve_tabs)
     plots.setSizes([600, 260])
+    plots.setObjectName("plotsSplitter")
+    window.plot_area = plots
     right = QWidget()
     right_layout = QVBoxLayout(right)
     right_layout.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +126,8 @@ def build_widgets(window: QMainWindow) -> None:
     main.addWidget(right)
     main.setStretchFactor(1, 1)
     main.setSizes([360, 1040])
+    main.setObjectName("mainSplitter")
+    window.splitters = (main, top, plots)
     window.side_panel = scroll
     window.setCentralWidget(main)
 

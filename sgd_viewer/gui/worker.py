@@ -35,6 +35,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
+from sgd_viewer.core.recipe import RunRecipe
 
 RunBatches = dict[int, StepBatch]
 
@@ -79,6 +80,9 @@ class TrainerWorker(QObject):
     update_explained(int, int, object)
         A run id, a step and the update that produced it (a plain dict, see
         ``core.update_terms``), or ``None`` for step 0.
+    loaded(int)
+        A saved session's runs have been replayed (their steps sent just
+        before); carries its generation.
     errored(str)
         Something failed in the worker; the message is for the user.
     """
@@ -89,6 +93,7 @@ class TrainerWorker(QObject):
     run_state_changed = Signal(bool)
     preview_ready = Signal(int, object)
     update_explained = Signal(int, int, object)
+    loaded = Signal(int)
     errored = Signal(str)
 
     def __init__(
@@ -223,6 +228,46 @@ class TrainerWorker(QObject):
             return
         self._discard_pending()
         self._race.rewind(step)
+
+    @Slot(int, object, object, object)
+    def load(
+        self,
+        generation: int,
+        data: Dataset,
+        start: tuple[float, float],
+        plans: list[tuple[int, RunRecipe, int]],
+    ) -> None:
+        """Replace every run by a saved session's: each ``(run id, recipe,
+        steps)`` replayed from the start, its steps sent in one message, then
+        ``loaded``."""
+        self._generation = generation
+        self._data, self._start = data, start
+        self._preview_trainer = None
+        self._discard_pending()
+        if self._running:
+            self._stop_loop()
+        self._runs = [
+            (run_id, recipe.config_at(steps)) for run_id, recipe, steps in plans
+        ]
+        if self._race is None:
+            return  # the engine failed to start; it has said so
+        from sgd_viewer.core.race import Race
+        from sgd_viewer.core.recipe import replay
+
+        race = Race(data, start)
+        batches: RunBatches = {}
+        try:
+            for run_id, recipe, steps in plans:
+                played = replay(race.add(run_id, recipe.config), recipe, steps)
+                if played:
+                    batches[run_id] = StepBatch.concatenate(played)
+        except ValueError as error:
+            self.errored.emit(str(error))
+        self._race = race
+        if batches:
+            self.frame_shown.clear()
+            self.steps_ready.emit(generation, batches)
+        self.loaded.emit(generation)
 
     @Slot(int, object)
     def add_run(self, run_id: int, config: TrainingConfig) -> None:
