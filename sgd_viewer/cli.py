@@ -18,6 +18,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sgd_viewer.core.data import DataError
+from sgd_viewer.fit_sessions import (
+    add_session_options,
+    check_session_options,
+    entries_of,
+    save_session,
+    session_main,
+    write_script_file,
+)
 from sgd_viewer.options import (  # noqa: F401 (re-exported for scripts)
     DEFAULTS,
     EXIT_BAD_INPUT,
@@ -43,9 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch gradient descent fit a line y = a·x + b.",
         epilog="Subcommands: 'sgd-viewer fit --help', 'sgd-viewer bench --help'.",
     )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a session (.json) or CSV file to open",
+    )
     add_data_options(parser)
     add_training_options(parser)
     window = parser.add_argument_group("window")
+    window.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start without the last launch's window size, data and runs",
+    )
     window.add_argument(
         "--compare",
         nargs="+",
@@ -94,6 +113,7 @@ def build_fit_parser() -> argparse.ArgumentParser:
         "(keys: lr, batch, schedule, label, the optimizer's and the "
         "schedule's knobs)",
     )
+    add_session_options(out)
     return parser
 
 
@@ -179,10 +199,11 @@ def run_compare(
     runs: list[tuple[Any, str | None]],
     out: TextIO,
     trajectory: TextIO | None = None,
+    finished: list | None = None,
 ) -> dict[str, Any]:
     """``fit --compare``: each run on the same data, start and steps, one
     after the other (so each equals a separate ``fit`` exactly); the JSON
-    summary of all."""
+    summary of all. Each ``(trainer, label)`` goes into ``finished``."""
     from sgd_viewer.core.race import Race
     from sgd_viewer.core.recipe import default_label
 
@@ -193,6 +214,8 @@ def run_compare(
     for index, (config, label) in enumerate(runs):
         trainer = race.add(index, config)
         run_fit(request, out, trajectory, trainer=trainer, run=index)
+        if finished is not None:
+            finished.append((trainer, label))
         result = summary(trainer)
         entries.append(
             {
@@ -273,6 +296,13 @@ def summary(trainer) -> dict[str, Any]:
 def fit_main(argv: Sequence[str]) -> int:
     args = build_fit_parser().parse_args(argv)
     try:
+        check_session_options(args)
+    except UsageError as error:
+        print(f"sgd-viewer fit: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.session:
+        return session_main(args)
+    try:
         request = resolve_request(args)
         runs = resolve_compare(args.compare, request.config) if args.compare else None
     except (DataError, UsageError) as error:
@@ -290,11 +320,14 @@ def fit_main(argv: Sequence[str]) -> int:
                     file=sys.stderr,
                 )
                 return EXIT_BAD_INPUT
+        finished: list = []
         if runs is not None:
-            report = run_compare(request, runs, sys.stdout, trajectory)
+            report = run_compare(request, runs, sys.stdout, trajectory, finished)
         else:
             trainer = run_fit(request, sys.stdout, trajectory)
-    except ValueError as error:  # e.g. cuda asked for where there is none
+            finished.append((trainer, None))
+        _keep(args, request, finished)
+    except (ValueError, UsageError) as error:  # e.g. cuda where there is none
         print(f"sgd-viewer fit: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
@@ -318,6 +351,18 @@ def fit_main(argv: Sequence[str]) -> int:
         print(f"sgd-viewer fit: {trainer.message}", file=sys.stderr)
         return EXIT_DIVERGED
     return EXIT_OK
+
+
+def _keep(args, request: RunRequest, finished: list) -> None:
+    """``--save-session`` and ``--script``: the finished run(s) as files
+    (``UsageError``, a ValueError, when one cannot be written)."""
+    if not (args.save_session or args.script):
+        return
+    entries = entries_of(finished)
+    if args.save_session:
+        save_session(args.save_session, request.data, request.start, entries)
+    if args.script:
+        write_script_file(args.script, request.data, request.start, entries[0])
 
 
 def _print_compare(report: dict[str, Any], as_json: bool) -> None:

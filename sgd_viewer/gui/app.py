@@ -92,13 +92,25 @@ def gui_main(args: Namespace) -> int:
     except (DataError, UsageError) as error:
         print(f"sgd-viewer: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from sgd_viewer.gui.startup import restore_last
+
     app = ensure_application()
     window = create_main_window(
         data=data, config=runs[0][0] if runs else config, start=start
     )
     _set_up(window, runs, args.tab, display)
-    window.resize(*size)
+    if args.screenshot or args.fresh or not restore_last(window, args):
+        window.resize(*size)
+    # A screenshot is a throwaway window: it neither reads nor writes settings.
+    window.remember_on_close = not args.screenshot
     window.show()
+    opened = not args.file or window.open_file(args.file)
+    if not opened and args.screenshot:
+        print(f"sgd-viewer: error: {window.last_error}", file=sys.stderr)
+        window.close()
+        return EXIT_BAD_INPUT
+    if args.screenshot:
+        _wait_for(lambda: not window.opening, 120_000)
     if args.screenshot:
         return _screenshot(window, args.screenshot, args.steps or 0)
     return app.exec()
