@@ -11,6 +11,16 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# Settings (QSettings) go to a folder of the test run's own, never the user's;
+# subprocesses inherit it.
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="sgd-viewer-test-settings-")
+os.environ["SGD_VIEWER_CONFIG_DIR"] = _SETTINGS_DIR
+atexit.register(shutil.rmtree, _SETTINGS_DIR, ignore_errors=True)
+
 import pytest
 
 

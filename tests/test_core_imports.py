@@ -36,6 +36,8 @@ ALL_CORE = (
     "sgd_viewer.core.update_explainer",
     "sgd_viewer.core.display",
     "sgd_viewer.core.narration",
+    "sgd_viewer.core.session_file",
+    "sgd_viewer.core.session_checks",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -51,6 +53,9 @@ TORCH_FREE = (
     "sgd_viewer.core.loss_terms",
     "sgd_viewer.core.display",
     "sgd_viewer.core.narration",
+    "sgd_viewer.core.session_file",
+    "sgd_viewer.core.session_checks",
+    "sgd_viewer.fit_sessions",
     "sgd_viewer.options",
 )
 

@@ -210,29 +210,32 @@ def check_recipe(check: Check, raw: dict, extra_keys: Iterable[str] = ()) -> Run
         optimizer.defaults(),
         optimizer.name,
     )
+    settings = {
+        "batch_size": _batch(check.at("batch_size"), raw.get("batch_size")),
+        "reduction": check.at("reduction").choice(
+            raw.get("reduction", "mean"), REDUCTIONS
+        ),
+        "dtype": check.at("dtype").choice(raw.get("dtype", "float64"), DTYPES),
+        "loss_form": check.at("loss_form").choice(
+            raw.get("loss_form", "closed"), LOSS_FORMS
+        ),
+        "seed": check.at("seed").integer(raw.get("seed", 0), 0, 2**63 - 1),
+        "schedule_options": _knobs(
+            check.at("schedule_options"),
+            raw.get("schedule_options", {}),
+            schedule.defaults(),
+            f"schedule {schedule.name}",
+        ),
+    }
     try:
         config = TrainingConfig(
             optimizer=optimizer.name,
             lr=lr,
             hyperparameters=knobs,
-            batch_size=_batch(check.at("batch_size"), raw.get("batch_size")),
-            reduction=check.at("reduction").choice(
-                raw.get("reduction", "mean"), REDUCTIONS
-            ),
-            dtype=check.at("dtype").choice(raw.get("dtype", "float64"), DTYPES),
-            loss_form=check.at("loss_form").choice(
-                raw.get("loss_form", "closed"), LOSS_FORMS
-            ),
-            seed=check.at("seed").integer(raw.get("seed", 0), 0, 2**63 - 1),
             schedule=schedule.name,
-            schedule_options=_knobs(
-                check.at("schedule_options"),
-                raw.get("schedule_options", {}),
-                schedule.defaults(),
-                f"schedule {schedule.name}",
-            ),
+            **settings,
         )
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError) as error:  # a knob out of its range
         raise check.fail(str(error).strip("'\"")) from None
     label = check.at("label").text(check.required(raw, "label"), 200)
     colour = check.at("colour").text(check.required(raw, "colour"), 20)

@@ -247,6 +247,8 @@ def read_session(path: str | os.PathLike[str]) -> SessionFile:
 
 def parse_session(text: str, label: str = "session") -> SessionFile:
     """Check the text of a session file (see :func:`read_session`)."""
+    if not text.strip():
+        raise SessionFileError(f"{label}: is empty, not a session file")
     if "\0" in text:
         raise SessionFileError(f"{label}: is not a session file (binary data)")
     try:
@@ -264,7 +266,9 @@ def parse_session(text: str, label: str = "session") -> SessionFile:
         where = ""
         if isinstance(error, json.JSONDecodeError):
             where = f" at line {error.lineno}, column {error.colno}"
-            if error.pos >= len(text.rstrip()):
+            if error.pos >= len(text.rstrip()) - 1 or error.msg.startswith(
+                "Unterminated"
+            ):
                 raise SessionFileError(
                     f"{label}: is not valid JSON: it ends too early (truncated?)"
                 ) from None
@@ -277,6 +281,11 @@ def parse_session(text: str, label: str = "session") -> SessionFile:
 def _check_document(document: Any, top: Check) -> SessionFile:
     if not isinstance(document, dict):
         raise top.fail(f"is not a session: a JSON {top.kind(document)}, not an object")
+    if "format" not in document:
+        raise top.fail(
+            f"is not an sgd-viewer session (it has no format tag; a session "
+            f'starts with "format": "{FORMAT}")'
+        )
     if document.get("format") != FORMAT:
         raise top.fail(
             f"is not an sgd-viewer session (format is "
