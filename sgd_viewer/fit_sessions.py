@@ -82,6 +82,7 @@ def entries_of(trainers: list[tuple[Any, str | None]]) -> list[RunEntry]:
             ),
             trainer.step_count,
             custom_label=bool(label),
+            diverged=trainer.status == "diverged",
         )
         for index, (trainer, label) in enumerate(trainers)
     ]
@@ -122,7 +123,7 @@ def session_main(args: argparse.Namespace) -> int:
     race = Race(saved.data, saved.start)
     results = []
     for index, entry in enumerate(saved.runs):
-        steps = entry.steps if args.steps is None else args.steps
+        steps = entry.replay_steps if args.steps is None else args.steps
         trainer = race.add(index, entry.recipe.config)
         replay(trainer, entry.recipe, steps)
         results.append((entry, summary(trainer)))

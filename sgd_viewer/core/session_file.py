@@ -93,6 +93,14 @@ class RunEntry:
     steps: int
     visible: bool = True
     custom_label: bool = False
+    #: The step after ``steps`` diverged (and was refused).
+    diverged: bool = False
+
+    @property
+    def replay_steps(self) -> int:
+        """Steps to ask a replay for: one more for a run that diverged, so
+        that the replay diverges where the run did."""
+        return self.steps + 1 if self.diverged else self.steps
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,7 @@ def session_document(
                 "steps": int(entry.steps),
                 "visible": bool(entry.visible),
                 "custom_label": bool(entry.custom_label),
+                "diverged": bool(entry.diverged),
             }
             for entry in runs
         ],
@@ -378,7 +387,9 @@ def _check_data(check: Check, raw: Any) -> Dataset:
 
 def _check_run(check: Check, raw: Any) -> RunEntry:
     check.object(raw)
-    recipe = check_recipe(check, raw, extra_keys={"steps", "visible", "custom_label"})
+    recipe = check_recipe(
+        check, raw, extra_keys={"steps", "visible", "custom_label", "diverged"}
+    )
     steps = check.at("steps").integer(check.required(raw, "steps"), 0, MAX_STEPS)
     for change_index, change in enumerate(recipe.changes):
         if change.step > steps:
@@ -391,7 +402,8 @@ def _check_run(check: Check, raw: Any) -> RunEntry:
             )
     visible = check.at("visible").boolean(raw.get("visible", True))
     custom = check.at("custom_label").boolean(raw.get("custom_label", False))
-    return RunEntry(recipe, steps, visible, custom)
+    diverged = check.at("diverged").boolean(raw.get("diverged", False))
+    return RunEntry(recipe, steps, visible, custom, diverged)
 
 
 def _check_display(check: Check, raw: Any) -> DisplayOptions:

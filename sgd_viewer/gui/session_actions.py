@@ -61,7 +61,13 @@ class SessionActions:
             session.data,
             session.start,
             [
-                RunEntry(run.recipe(), run.latest_step, run.visible, run.custom_label)
+                RunEntry(
+                    run.recipe(),
+                    run.latest_step,
+                    run.visible,
+                    run.custom_label,
+                    run.diverged,
+                )
                 for run in session.runs
             ],
             selected=session.selected,

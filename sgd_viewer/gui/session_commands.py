@@ -106,7 +106,7 @@ class SessionCommands:
             pinned=saved.pinned,
         )
         plans = [
-            (run.id, entry.recipe, entry.steps)
+            (run.id, entry.recipe, entry.replay_steps)
             for run, entry in zip(session.runs, saved.runs, strict=True)
         ]
         self.engine.load.emit(session.generation, session.data, session.start, plans)

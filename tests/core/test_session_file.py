@@ -149,7 +149,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
     before = path.read_bytes()
     document = session_document(generate(), START, [RunEntry(_recipe(), 5)])
     document["start"] = [float("nan"), 0.0]  # json refuses it before writing
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Out of range float"):
         write_session(path, document)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
