@@ -7,13 +7,12 @@ running fails, and the window it left is closed so the next test starts clean.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-import atexit  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
 
 # Settings (QSettings) go to a folder of the test run's own, never the user's;
 # subprocesses inherit it.
@@ -21,7 +20,7 @@ _SETTINGS_DIR = tempfile.mkdtemp(prefix="sgd-viewer-test-settings-")
 os.environ["SGD_VIEWER_CONFIG_DIR"] = _SETTINGS_DIR
 atexit.register(shutil.rmtree, _SETTINGS_DIR, ignore_errors=True)
 
-import pytest
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
