@@ -226,6 +226,12 @@ class Session:
             restarted = run.id
         elif run.latest_step == 0:
             run.initial_config = config  # nothing has run yet: not a change
+        elif run.diverged:
+            # Made after the step that diverged: a replay diverges first too.
+            # The engine's trainer stays diverged, so nothing will settle it.
+            change = change_between(run.latest_step + 1, old, config)
+            if change is not None:
+                run.changes.append(change)
         else:
             change = change_between(run.latest_step, old, config)
             if change is not None:

@@ -391,8 +391,9 @@ def _check_run(check: Check, raw: Any) -> RunEntry:
         check, raw, extra_keys={"steps", "visible", "custom_label", "diverged"}
     )
     steps = check.at("steps").integer(check.required(raw, "steps"), 0, MAX_STEPS)
+    diverged = check.at("diverged").boolean(raw.get("diverged", False))
     for change_index, change in enumerate(recipe.changes):
-        if change.step > steps:
+        if change.step > steps + diverged:
             raise (
                 check.at("changes")
                 .at(change_index)
@@ -402,7 +403,6 @@ def _check_run(check: Check, raw: Any) -> RunEntry:
             )
     visible = check.at("visible").boolean(raw.get("visible", True))
     custom = check.at("custom_label").boolean(raw.get("custom_label", False))
-    diverged = check.at("diverged").boolean(raw.get("diverged", False))
     return RunEntry(recipe, steps, visible, custom, diverged)
 
 

@@ -28,6 +28,8 @@ def _busy_window(window, qtbot):
     window.session.set_visible(3, False)
     window.step(80)
     _wait_steps(window, qtbot, 80)
+    window.select_run(2)  # the diverged run: a change after it diverged
+    window.apply_config(window.session.run.config.with_changes(lr=0.001))
     window.select_run(1)
     window.apply_config(window.session.run.config.with_changes(lr=0.02))
     window.step(70)
