@@ -19,6 +19,7 @@ SHORTCUTS = (
     ("Reset to the start", "R"),
     ("Regenerate data", "G"),
     ("Open a CSV file", "Ctrl+O"),
+    ("Open a session / save it / save it as", "Ctrl+Shift+O / Ctrl+S / Ctrl+Shift+S"),
     ("Frame the views", "F"),
     ("Pin the guess under the cursor as my line", "P"),
     ("Show or hide the side panel", "F9"),
