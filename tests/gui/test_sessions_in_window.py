@@ -190,3 +190,20 @@ def test_opening_while_running_replaces_the_run(make_window, qtbot, tmp_path):
     _open(busy, qtbot, path)
     qtbot.waitUntil(lambda: not busy.snapshot()["running"], timeout=10_000)
     assert busy.snapshot()["latest_step"] == 0
+
+
+def test_the_command_line_opens_a_session(window, qtbot, tmp_path, capsys):
+    window.add_run("adam:lr=0.1")
+    window.step(40)
+    _wait_steps(window, qtbot, 40)
+    window.view_step(25)
+    path = tmp_path / "shown.json"
+    assert window.save_session(str(path))
+    picture = tmp_path / "shown.png"
+    assert main([str(path), "--screenshot", str(picture), "--size", "1024x768"]) == 0
+    assert picture.stat().st_size > 10_000
+    bad = BAD_SESSIONS / "newer-version.json"
+    assert main([str(bad), "--screenshot", str(tmp_path / "no.png")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith(f"sgd-viewer: error: {bad}: was saved by a newer")
+    assert not (tmp_path / "no.png").exists()
