@@ -103,6 +103,8 @@ def write_script_file(path: str, data, start, entry: RunEntry) -> None:
 
     try:
         write_script(path, data, start, entry.recipe, entry.steps)
+    except ValueError as error:
+        raise UsageError(f"cannot write {path}: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 

@@ -38,6 +38,7 @@ ALL_CORE = (
     "sgd_viewer.core.narration",
     "sgd_viewer.core.session_file",
     "sgd_viewer.core.session_checks",
+    "sgd_viewer.core.script_export",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",

@@ -224,8 +224,6 @@ class Session:
             run.history.clear()
             run.message = ""
             restarted = run.id
-        elif run.latest_step == 0:
-            run.initial_config = config  # nothing has run yet: not a change
         elif run.diverged:
             # Made after the step that diverged: a replay diverges first too.
             # The engine's trainer stays diverged, so nothing will settle it.
@@ -248,8 +246,14 @@ class Session:
             return
         run = self.runs[index]
         at = len(run.changes) - run.unsettled
-        run.changes[at] = dataclasses.replace(run.changes[at], step=int(step))
         run.unsettled -= 1
+        if step == 0:
+            # Made before the first step: the run's initial settings (the
+            # engine's trainer started afresh with them).
+            assert run.initial_config is not None
+            run.initial_config = run.changes.pop(at).apply(run.initial_config)
+            return
+        run.changes[at] = dataclasses.replace(run.changes[at], step=int(step))
 
     def restart(self) -> None:
         """Every run back to step 0 (Reset); settings as they are now."""

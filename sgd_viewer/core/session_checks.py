@@ -16,7 +16,13 @@ import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from sgd_viewer.core.config import DTYPES, LOSS_FORMS, LR_RANGE, TrainingConfig
+from sgd_viewer.core.config import (
+    DTYPES,
+    LOSS_FORMS,
+    LR_RANGE,
+    TrainingConfig,
+    needs_reset,
+)
 from sgd_viewer.core.optimizers import OPTIMIZERS, get_optimizer
 from sgd_viewer.core.problem import REDUCTIONS
 from sgd_viewer.core.recipe import RunRecipe, SettingChange
@@ -268,8 +274,13 @@ def check_recipe(check: Check, raw: dict, extra_keys: Iterable[str] = ()) -> Run
             _batch(where.at("batch_size"), change.get("batch_size")),
         )
         try:
-            setting.apply(config)
+            changed = setting.apply(config)
         except (ValueError, KeyError) as error:
             raise where.fail(str(error).strip("'\"")) from None
+        if needs_reset(config, changed):  # the app starts such a run again
+            raise where.fail(
+                "changes a knob that restarts a run (a run's recipe holds only "
+                "changes it made mid-run)"
+            )
         changes.append(setting)
     return RunRecipe(config, label, colour, tuple(changes))

@@ -106,6 +106,12 @@ class Trainer:
             return True
         if config == old:
             return False
+        if self.step_count == 0:
+            # Nothing has run: start as a trainer built with these settings
+            # would (the same first batch order), so that settings changed
+            # before the first step are simply the run's initial settings.
+            self.reset()
+            return False
         spec = get_optimizer(config.optimizer)
         for group in self.optimizer.param_groups:
             group.update(spec.torch_kwargs(config.hyperparameters))

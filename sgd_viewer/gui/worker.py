@@ -294,7 +294,12 @@ class TrainerWorker(QObject):
         """New lr, knobs or batch size for one run, from its next step on."""
         self._runs = [(i, config if i == run_id else c) for i, c in self._runs]
         self._preview_trainer = None
-        if self._race is None or run_id not in self._race.trainers:
+        if self._race is None:
+            # The trainer will be built with these settings: they are the
+            # run's initial ones (a change after step 0).
+            self.change_applied.emit(run_id, 0)
+            return
+        if run_id not in self._race.trainers:
             return
         self._flush()
         try:

@@ -109,3 +109,31 @@ def test_a_saved_session_is_plain_json(cli, tmp_path) -> None:
         "x": "x",
         "y": "y",
     }
+
+
+def _run_script(path) -> dict:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_fit_script_reproduces_the_fit(cli, tmp_path) -> None:
+    script = tmp_path / "run.py"
+    fit = cli("fit", *RUN, "--batch-size", "8", "--steps", "120", "--json",
+              "--script", script)  # fmt: skip
+    assert fit.code == 0, fit.err
+    printed = _run_script(script)
+    for key in ("a", "b", "loss"):
+        assert printed[key] == pytest.approx(fit.json[key], rel=1e-12, abs=0), key
+
+
+def test_fit_script_refuses_a_race(cli, tmp_path) -> None:
+    result = cli("fit", "--compare", "sgd", "adam", "--script", tmp_path / "x.py")
+    assert result.code == 2
+    assert "--script writes one run" in result.err
+    assert not (tmp_path / "x.py").exists()

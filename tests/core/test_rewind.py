@@ -26,6 +26,17 @@ from sgd_viewer.core.schedules import SCHEDULES
 from sgd_viewer.core.trainer import Trainer
 
 DATA = generate(50)
+
+
+@pytest.fixture(autouse=True)
+def _checkpoints_every_16_steps(monkeypatch):
+    """The store adapts its interval to the measured cost of a step: on a fast
+    machine 80 steps would hold no checkpoint but the start. These tests place
+    changes on and around checkpoints, so they pin the interval to its
+    smallest (16)."""
+    from sgd_viewer.core import checkpoints
+
+    monkeypatch.setattr(checkpoints, "REPLAY_SECONDS", 1e-12)
 START = (-1.0, 1.0)
 STEPS = 80
 #: Where the plan changes settings: 16 is the first checkpoint (the store

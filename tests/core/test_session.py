@@ -217,8 +217,24 @@ def test_settings_changed_before_any_step_are_not_a_change() -> None:
     session = _session(SGD)
     faster = SGD.with_changes(lr=0.3)
     session.configure(0, faster)
+    # Provisional until the engine says when it applied it: at step 0 ...
+    session.settle_change(session.run.id, 0)
     assert session.run.changes == []
     assert session.run.initial_config == faster
+    assert session.run.unsettled == 0
+
+
+def test_a_change_before_the_first_recorded_step_may_come_after_steps() -> None:
+    """While running, the engine may be steps ahead of what the window has
+    recorded: a change made at the window's step 0 is where the engine made it."""
+    session = _session(SGD)
+    faster = SGD.with_changes(lr=0.3)
+    session.configure(0, faster)
+    session.settle_change(session.run.id, 7)
+    assert session.run.initial_config == SGD
+    assert session.run.changes == [
+        SettingChange(7, 0.3, dict(SGD.hyperparameters), None)
+    ]
 
 
 def test_settings_that_change_nothing_mid_run_are_not_recorded() -> None:

@@ -207,3 +207,29 @@ def test_the_command_line_opens_a_session(window, qtbot, tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
     assert line.startswith(f"sgd-viewer: error: {bad}: was saved by a newer")
     assert not (tmp_path / "no.png").exists()
+
+
+def test_export_torch_script_writes_the_selected_run(window, qtbot, tmp_path):
+    import subprocess
+    import sys
+
+    window.add_run("adam:lr=0.1")
+    window.step(60)
+    _wait_steps(window, qtbot, 60)
+    window.select_run(1)
+    window.pick_path = lambda title, save: str(tmp_path / "adam.py")
+    assert window.findChild(type(window.recent_menu.menuAction()), "exportScriptAction")
+    assert window.export_script()
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "adam.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    shown = window.snapshot()["runs"][1]
+    assert printed["a"] == pytest.approx(shown["a"], rel=1e-12, abs=0)
+    assert printed["b"] == pytest.approx(shown["b"], rel=1e-12, abs=0)
+    assert window.export_script(str(tmp_path / "missing" / "x.py")) is False
+    assert "cannot be written" in window.last_error
