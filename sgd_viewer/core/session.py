@@ -188,6 +188,7 @@ class Session:
         if index < self.selected:
             self.selected -= 1  # the same run stays selected
         self.selected = min(self.selected, len(self.runs) - 1)
+        self._clamp_view()
         self._emit("runs")
         return run
 
@@ -224,6 +225,7 @@ class Session:
             run.history.clear()
             run.message = ""
             restarted = run.id
+            self._clamp_view()
         elif run.diverged:
             # Made after the step that diverged: a replay diverges first too.
             # The engine's trainer stays diverged, so nothing will settle it.
@@ -398,6 +400,12 @@ class Session:
         if display != self.display:
             self.display = display
             self._emit("display")
+
+    def _clamp_view(self) -> None:
+        """A viewed step that no run reaches any more (its steps were
+        forgotten) gives way to the latest step."""
+        if self.viewed_step is not None and self.viewed_step >= self.latest_step:
+            self.viewed_step = None
 
     def _check(self, index: int) -> int:
         if not 0 <= index < len(self.runs):

@@ -538,3 +538,18 @@ def test_a_run_s_recipe_is_plain_data() -> None:
 
 
 # -------------------------------------------------------------- no torch
+
+
+def test_a_viewed_step_no_run_reaches_any_more_follows_the_latest() -> None:
+    session = _session(SGD)
+    _record(session, 0, 1, 2)
+    session.view(1)
+    session.configure(0, SGD.with_changes(optimizer="momentum"))  # restarts
+    assert session.viewed_step is None
+    assert session.shown_step == session.latest_step == 0
+    other = _session(SGD, SGD)
+    _record(other, 1, 1, 30)
+    _record(other, 0, 1, 10)
+    other.view(20)
+    other.remove_run(1)  # the run that had got that far
+    assert other.shown_step == other.latest_step == 10
