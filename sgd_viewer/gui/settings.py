@@ -16,8 +16,10 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
-from sgd_viewer.core.recipe import spec_of
+from sgd_viewer.core.recipe import MAX_RUNS, RunRecipe
+from sgd_viewer.core.session_checks import Check, SessionFileError, check_recipe
 
 ORGANISATION = APPLICATION = "sgd_viewer"
 RECENT_LIMIT = 8
@@ -82,10 +84,8 @@ def save_window(window) -> None:
         "last/runs",
         json.dumps(
             [
-                {
-                    "spec": spec_of(run.config),
-                    "label": run.label if run.custom_label else "",
-                }
+                RunRecipe(run.config, run.label, run.colour).to_json()
+                | {"custom_label": run.custom_label}
                 for run in session.runs
             ]
         ),
@@ -116,19 +116,23 @@ def last_data() -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def last_runs() -> list[tuple[str, str]]:
-    """``(spec, label)`` of each run of the last launch."""
+def last_runs() -> list[tuple[TrainingConfig, str]]:
+    """Settings and label (empty: generated) of each run of the last launch;
+    entries that do not check out (another version, a hand edit) are skipped."""
     value = _json(app_settings().value("last/runs"))
     if not isinstance(value, list):
         return []
-    return [
-        (
-            item["spec"],
-            item.get("label", "") if isinstance(item.get("label"), str) else "",
-        )
-        for item in value
-        if isinstance(item, dict) and isinstance(item.get("spec"), str)
-    ]
+    runs = []
+    for item in value[:MAX_RUNS]:
+        if not isinstance(item, dict):
+            continue
+        custom = item.pop("custom_label", False) is True
+        try:
+            recipe = check_recipe(Check("settings"), item)
+        except SessionFileError:
+            continue
+        runs.append((recipe.config, recipe.label if custom else ""))
+    return runs
 
 
 def last_start() -> tuple[float, float] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from argparse import Namespace
 
-from sgd_viewer.core.recipe import SpecError, parse_spec
+from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.gui import settings
 
 #: Options that name the data, and options that name the runs.
@@ -74,20 +74,13 @@ def _restore_data(window, reference: dict | None) -> None:
 
 
 def _restore_runs(
-    window, runs: list[tuple[str, str]], start: tuple[float, float] | None
+    window, runs: list[tuple[TrainingConfig, str]], start: tuple[float, float] | None
 ) -> None:
-    configs = []
-    base = window.session.run.config
-    for spec, label in runs[:8]:
-        try:
-            configs.append((*parse_spec(spec, base)[:1], label))
-        except SpecError:
-            continue  # a spec an older or newer version wrote: skip it
-    if configs:
-        window.apply_config(configs[0][0])
-        if configs[0][1]:
-            window.session.rename(0, configs[0][1])
-        for config, label in configs[1:]:
+    if runs:
+        window.apply_config(runs[0][0])
+        if runs[0][1]:
+            window.session.rename(0, runs[0][1])
+        for config, label in runs[1:]:
             window.add_configured_run(config, label)
         window.select_run(0)
     if start is not None:

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from sgd_viewer.cli import build_parser
+from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.gui import app as gui_app
 from sgd_viewer.gui import main_window, settings
 from sgd_viewer.gui.startup import restore_last
@@ -74,13 +75,27 @@ def test_reset_settings_forgets(make_window):
     assert len(fresh.snapshot()["runs"]) == 1
     fresh.remember_on_close = True
     fresh.close()
-    assert settings.last_runs() == [("sgd:lr=0.01,batch=full,schedule=constant", "")]
+    assert settings.last_runs() == [(TrainingConfig(), "")]
+
+
+def test_every_setting_of_a_run_comes_back(make_window):
+    window = make_window()
+    config = TrainingConfig(
+        optimizer="adam", lr=0.03, reduction="sum", dtype="float32", seed=4,
+        batch_size=8, schedule="cosine", schedule_options={"t_max": 200},
+    )  # fmt: skip
+    window.apply_config(config)
+    window.remember_on_close = True
+    window.close()
+    again = make_window()
+    restore_last(again, _args())
+    assert again.session.run.config == config
 
 
 def test_remembered_nonsense_is_ignored(make_window):
     store = settings.app_settings()
     store.setValue("last/data", "{not json")
-    store.setValue("last/runs", '[{"spec": "warp:lr=9"}, 7, {"spec": 3}]')
+    store.setValue("last/runs", '[{"optimizer": "warp", "lr": 9}, 7, {"lr": "x"}]')
     store.setValue("last/start", "[1e400, 2]")
     store.setValue("window/splitters", "[[1, 2, 3]]")
     store.sync()
