@@ -27,6 +27,7 @@ import traceback
 
 import numpy as np
 import pytest
+from bad_sessions import BAD_SESSIONS, SESSION_CORPUS
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -205,7 +206,9 @@ class WindowUse(RuleBasedStateMachine):
         before = self.snap()
         self.w.run()
         self.settled = False
-        if before["status"] in ("diverged", "loading"):
+        # A diverged run stops alone: Run goes on while any other run can.
+        stuck = all(row["status"] == "diverged" for row in before["runs"])
+        if before["status"] == "loading" or stuck:
             assert not self.snap()["running"]
         else:
             assert self.snap()["running"]
@@ -439,6 +442,35 @@ class WindowUse(RuleBasedStateMachine):
         before = self.snap()
         data = w.session.data
         assert w.open_csv(str(BAD_DIR / name)) is False
+        assert name in self.close_error_dialog()
+        assert w.session.data is data
+        if not before["running"]:
+            assert self.snap() == before
+
+    # ---------------------------------------------------------- sessions
+    @rule()
+    def save_and_open_the_session(self) -> None:
+        """Saved and opened again, the window shows what it showed."""
+        self.idle()
+        w = self.w
+        before = self.snap()
+        self.files += 1
+        path = _Harness.folder / f"session-{self.files}.json"
+        if not w.save_session(str(path)):  # e.g. data too big to embed
+            assert "cannot save" in self.close_error_dialog().lower()
+            return
+        with self.qtbot.waitSignal(w.session_opened, timeout=WAIT_MS):
+            assert w.open_session(str(path)) is True
+        after = self.snap()
+        for key in ("step", "latest_step", "a", "b", "loss", "runs", "n", "start"):
+            assert after[key] == before[key], key
+
+    @rule(name=st.sampled_from(SESSION_CORPUS))
+    def open_bad_session(self, name: str) -> None:
+        w = self.w
+        before = self.snap()
+        data = w.session.data
+        assert w.open_session(str(BAD_SESSIONS / name)) is False
         assert name in self.close_error_dialog()
         assert w.session.data is data
         if not before["running"]:
