@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sgd_viewer.core.data import DataError
+from sgd_viewer.fit_scaling import (
+    add_scaling_options,
+    in_original_units,
+    race_in_original_units,
+    scaled_request,
+)
 from sgd_viewer.fit_sessions import (
     add_session_options,
     check_session_options,
@@ -49,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="sgd-viewer",
         description="Watch gradient descent fit a line y = a·x + b.",
-        epilog="Subcommands: 'sgd-viewer fit --help', 'sgd-viewer bench --help'.",
+        epilog="Subcommands: 'sgd-viewer fit --help', 'sgd-viewer animate --help', "
+        "'sgd-viewer bench --help', 'sgd-viewer map --help'.",
     )
     parser.add_argument(
         "file",
@@ -87,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         "explain =true|false",
     )
     shot = parser.add_argument_group("screenshot (render offscreen and exit)")
-    shot.add_argument("--screenshot", metavar="FILE.png", help="write the window here")
+    shot.add_argument(
+        "--screenshot",
+        metavar="FILE.png|FILE.svg",
+        help="write the window here: PNG pixels, or an SVG drawing",
+    )
     shot.add_argument("--steps", type=int, help="steps to run before the screenshot")
     shot.add_argument("--size", default="1400x900", metavar="WxH", help="window size")
     return parser
@@ -114,6 +125,7 @@ def build_fit_parser() -> argparse.ArgumentParser:
         "schedule's knobs)",
     )
     add_session_options(out)
+    add_scaling_options(parser.add_argument_group("feature scaling"))
     return parser
 
 
@@ -303,7 +315,7 @@ def fit_main(argv: Sequence[str]) -> int:
     if args.session:
         return session_main(args)
     try:
-        request = resolve_request(args)
+        request, scaled = scaled_request(args, resolve_request(args))
         runs = resolve_compare(args.compare, request.config) if args.compare else None
     except (DataError, UsageError) as error:
         print(f"sgd-viewer fit: error: {error}", file=sys.stderr)
@@ -334,9 +346,13 @@ def fit_main(argv: Sequence[str]) -> int:
         if trajectory is not None:
             trajectory.close()
     if runs is not None:
+        if scaled:
+            report = race_in_original_units(report, *scaled, request.config.reduction)
         _print_compare(report, args.json)
         return EXIT_OK  # a diverged run is a result of the race, not a failure
     result = summary(trainer)
+    if scaled:
+        result = in_original_units(result, *scaled)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -388,10 +404,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "fit":
         return fit_main(argv[1:])
+    if argv and argv[0] == "animate":
+        from sgd_viewer.animate_cli import animate_main
+
+        return animate_main(argv[1:])
     if argv and argv[0] == "bench":
         from sgd_viewer.bench import bench_main
 
         return bench_main(argv[1:])
+    if argv and argv[0] == "map":
+        from sgd_viewer.map_cli import map_main
+
+        return map_main(argv[1:])
     args = build_parser().parse_args(argv)
     from sgd_viewer.gui.app import gui_main
 
