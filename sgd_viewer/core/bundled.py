@@ -3,12 +3,12 @@
 This module owns :func:`bundled_dataset_names` and :func:`load_bundled`. The files
 are found through :mod:`importlib.resources` (package ``sgd_viewer.resources``), so
 they load from a wheel or zip as well as from the repository, and are read by the
-same CSV reader as user files (:mod:`sgd_viewer.core.csv_reader`). Import the public
-names from :mod:`sgd_viewer.core.data`, which re-exports them.
+same CSV reader as user files (:mod:`sgd_viewer.core.csv_reader`), gzip included.
+Import the public names from :mod:`sgd_viewer.core.data`, which re-exports them.
 
 It imports the standard library and the lower data modules (``dataset``,
-``csv_reader``) only. It must never import PySide6, pyqtgraph, torch or anything
-from ``sgd_viewer.gui``, nor ``data`` (which imports it).
+``csv_source``, ``csv_reader``) only. It must never import PySide6, pyqtgraph, torch
+or anything from ``sgd_viewer.gui``, nor ``data`` (which imports it).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from sgd_viewer.core.csv_reader import _load
+from sgd_viewer.core.csv_source import _decompressed
 from sgd_viewer.core.dataset import DEFAULT_MAX_ROWS, Dataset, _fail
 
 __all__ = ["bundled_dataset_names", "load_bundled"]
@@ -65,7 +66,11 @@ def load_bundled(
     resource = _datasets_dir() / f"{name}.csv"
     label = f"{name}.csv"
     xv, yv, layout, (ix, iy) = _load(
-        lambda: resource.open("rb"), label, x, y, DEFAULT_MAX_ROWS
+        lambda: _decompressed(resource.open("rb"), label),
+        label,
+        x,
+        y,
+        DEFAULT_MAX_ROWS,
     )
     labels = (layout.names[ix], layout.names[iy]) if layout.has_header else ("x", "y")
     return Dataset(

@@ -4,7 +4,8 @@ This module owns sniffing a sample of data lines (:func:`_layout` gives a
 :class:`_Layout`), splitting a line into fields (:func:`_split`), telling numbers
 from text (:func:`_is_number`) and choosing the x and y columns
 (:func:`_choose_columns`), plus the short quoting of bad text in messages
-(:func:`_show`).
+(:func:`_show`). The sniff looks at the first ``_SNIFF_LINES`` data lines only, so
+that it decides the same however the file is read.
 
 Delimiter decision: the delimiter (comma, semicolon, tab, or runs of whitespace) is
 sniffed from the first non-comment line (and the lines after it when that line holds
@@ -12,9 +13,17 @@ several candidates). Every later line must split into the same number of fields;
 line that instead uses another delimiter is reported as "mixed delimiters" with its
 line number (by :mod:`csv_rows`), never silently re-split.
 
+Decimal mark decision: numbers use a decimal point, except in a semicolon-separated
+file whose first two lines (the lines that also decide the header) write a number
+with a decimal comma (``1,5;2,5``) and none with a decimal point: spreadsheets in
+many languages export that. The whole file then uses decimal commas, and a value
+written with a point is not a number. A decimal comma that first appears further
+down is reported as a non-numeric value, like any other text the sniff did not
+expect.
+
 It imports numpy, the standard library and :mod:`sgd_viewer.core.dataset` only. It
 must never import PySide6, pyqtgraph, torch or anything from ``sgd_viewer.gui``, nor
-``data``, ``csv_lines``, ``csv_rows``, ``csv_reader`` or ``bundled``.
+any other module of the data layer but ``dataset``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ _SNIFF_LINES = 100
 _SHOW_CHARS = 20
 _CANDIDATES = (",", "\t", ";")
 _DELIM_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", None: "whitespace"}
+_DECIMAL_SNIFF_LINES = 2
 
 
 def _show(text: str) -> str:
@@ -38,15 +48,25 @@ def _show(text: str) -> str:
     return repr(short)
 
 
-def _is_number(text: str) -> bool:
+def _is_number(text: str, decimal: str = ".") -> bool:
     t = text.strip().strip('"').strip()
     if not t or "_" in t or not t.isascii():
         return False
+    if decimal == ",":
+        if "." in t:
+            return False
+        t = t.replace(",", ".")
     try:
         float(t)
     except ValueError:
         return False
     return True
+
+
+def _to_float(text: str, decimal: str) -> float:
+    """The value of a field that :func:`_is_number` accepted."""
+    t = text.strip().strip('"').strip()
+    return float(t.replace(",", ".") if decimal == "," else t)
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -58,6 +78,15 @@ def _split(line: str, delimiter: str | None) -> list[str]:
         except (csv.Error, StopIteration):
             pass
     return [f.strip() for f in line.split(delimiter)]
+
+
+def _sniff_decimal(rows: Sequence[str], delimiter: str | None) -> str:
+    if delimiter != ";":
+        return "."
+    fields = [f for line in rows[:_DECIMAL_SNIFF_LINES] for f in _split(line, ";")]
+    comma = any("," in f and _is_number(f, ",") for f in fields)
+    point = any("." in f and _is_number(f) for f in fields)
+    return "," if comma and not point else "."
 
 
 def _sniff_delimiter(sample: Sequence[str]) -> str | None:
@@ -80,6 +109,7 @@ class _Layout:
     names: list[str]
     has_header: bool
     first_line: int  # line number of the header, or of the first data row
+    decimal: str = "."  # "," when the file writes decimal commas
 
     def column(self, i: int) -> str:
         if self.has_header:
@@ -88,14 +118,16 @@ class _Layout:
 
 
 def _layout(label: str, sample: list[str], first_line: int) -> _Layout:
+    sample = sample[:_SNIFF_LINES]
     delimiter = _sniff_delimiter(sample)
+    decimal = _sniff_decimal(sample, delimiter)
     row0 = _split(sample[0], delimiter)
     row1 = _split(sample[1], delimiter) if len(sample) > 1 else None
-    numeric0 = [_is_number(f) for f in row0]
+    numeric0 = [_is_number(f, decimal) for f in row0]
     if row1 is None:
         has_header = not any(numeric0)
     else:
-        below = [_is_number(f) for f in row1]
+        below = [_is_number(f, decimal) for f in row1]
         has_header = not any(numeric0) or any(
             not n0 and i < len(below) and below[i] for i, n0 in enumerate(numeric0)
         )
@@ -113,7 +145,7 @@ def _layout(label: str, sample: list[str], first_line: int) -> _Layout:
             seen.add(name)
     else:
         names = [f"column {i}" for i in range(ncols)]
-    return _Layout(delimiter, ncols, names, has_header, first_line)
+    return _Layout(delimiter, ncols, names, has_header, first_line, decimal)
 
 
 def _resolve_column(label: str, layout: _Layout, spec: str | int, role: str) -> int:
@@ -150,7 +182,7 @@ def _numeric_columns(layout: _Layout, rows: list[str]) -> list[int]:
         for i, f in enumerate(fields[: layout.ncols]):
             if f.strip('"').strip():
                 total[i] += 1
-                votes[i] += _is_number(f)
+                votes[i] += _is_number(f, layout.decimal)
     return [i for i in range(layout.ncols) if total[i] and 2 * votes[i] > total[i]]
 
 

@@ -1,10 +1,12 @@
 """Reading a CSV file's bytes as numbered text lines, in bounded chunks.
 
 This module owns :class:`_LineReader`: it reads a binary stream 4 MiB at a time
-(``_CHUNK_BYTES``), refuses binary, UTF-16/32 and absurdly long-lined files, drops
-blank and ``#`` comment lines, decodes the rest and yields them in batches with
-their 1-based line numbers. Sniffing the table's shape is :mod:`csv_layout`'s job,
-turning lines into numbers :mod:`csv_rows`'s.
+(``_CHUNK_BYTES``, or less to sniff just the head of a file), refuses binary,
+UTF-16/32 and absurdly long-lined files, drops blank and ``#`` comment lines,
+decodes the rest and yields them in batches with their 1-based line numbers. It
+records what it decided about the bytes (line ending, byte order mark) so that the
+bulk parse (:mod:`csv_bulk`) can read the same lines. Sniffing the table's shape is
+:mod:`csv_layout`'s job, turning lines into numbers :mod:`csv_rows`'s.
 
 Encoding decision: files are read as UTF-8 (a BOM is allowed). A file that is not
 valid UTF-8 but looks like text is decoded as Latin-1 instead, because every byte is
@@ -14,8 +16,7 @@ wrongly guessed encoding can only change how a header name is spelled.
 
 It imports numpy, the standard library and :mod:`sgd_viewer.core.dataset` only. It
 must never import PySide6, pyqtgraph, torch or anything from ``sgd_viewer.gui``, nor
-``data``, ``csv_layout``, ``csv_rows``, ``csv_reader`` or ``bundled`` (they import
-it).
+any other module of the data layer but ``dataset``.
 """
 
 from __future__ import annotations
@@ -41,12 +42,18 @@ class _LineReader:
     stripped of surrounding whitespace together with its 1-based line number.
     """
 
-    def __init__(self, fh: IO[bytes], label: str) -> None:
+    def __init__(
+        self, fh: IO[bytes], label: str, chunk_bytes: int | None = None
+    ) -> None:
         self.fh = fh
         self.label = label
+        # None: the module's _CHUNK_BYTES, read when reading starts (tests shrink it).
+        self.chunk_bytes = chunk_bytes
         self.total_bytes = 0
         self.saw_comment = False
         self.latin1 = False
+        self.bom = False  # the stream starts with a UTF-8 byte order mark
+        self.newline = b"\n"  # b"\r" for classic Mac line endings
 
     def _check_head(self, head: bytes) -> bytes:
         label = self.label
@@ -68,7 +75,8 @@ class _LineReader:
                     raise _fail(
                         label, "looks like a binary file, not CSV text"
                     ) from None
-        return head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        self.bom = head.startswith(b"\xef\xbb\xbf")
+        return head[3:] if self.bom else head
 
     def _decode(self, lines: list[bytes]) -> list[str]:
         blob = b"\n".join(lines)
@@ -81,12 +89,13 @@ class _LineReader:
 
     def batches(self) -> Iterator[tuple[list[str], np.ndarray]]:
         label = self.label
+        chunk_bytes = self.chunk_bytes or _CHUNK_BYTES
         newline = b"\n"
         carry = b""
         lineno = 0  # number of complete lines consumed so far
         first = True
         while True:
-            chunk = self.fh.read(_CHUNK_BYTES)
+            chunk = self.fh.read(chunk_bytes)
             if first:
                 first = False
                 if not chunk:
@@ -95,6 +104,7 @@ class _LineReader:
                 chunk = self._check_head(chunk)
                 if b"\n" not in chunk and b"\r" in chunk:
                     newline = b"\r"  # classic Mac line endings
+                    self.newline = newline
             elif chunk:
                 self.total_bytes += len(chunk)
                 if b"\x00" in chunk:

@@ -4,12 +4,14 @@ This module owns parsing: checking that every line has the layout's field count
 (else "mixed delimiters" or "line N has K fields"), the fast ``numpy.loadtxt`` path
 with a row-by-row fallback that names the first bad field, and the check that every
 value is finite and within :data:`~sgd_viewer.core.dataset.MAX_ABS_VALUE`. Each error
-is a one-line :class:`DataError` with the 1-based line number and the column.
+is a one-line :class:`DataError` with the 1-based line number and the column, and
+it is always the error of the first bad line, however the lines were batched. It is
+the careful reader: small files are parsed here, and so is every file the bulk parse
+(:mod:`csv_bulk`) does not vouch for, which is how every message stays precise.
 
 It imports numpy, the standard library, :mod:`sgd_viewer.core.dataset` and
 :mod:`sgd_viewer.core.csv_layout` only. It must never import PySide6, pyqtgraph,
-torch or anything from ``sgd_viewer.gui``, nor ``data``, ``csv_lines``,
-``csv_reader`` or ``bundled``.
+torch or anything from ``sgd_viewer.gui``, nor any other module of the data layer.
 """
 
 from __future__ import annotations
@@ -25,8 +27,14 @@ from sgd_viewer.core.csv_layout import (
     _Layout,
     _show,
     _split,
+    _to_float,
 )
 from sgd_viewer.core.dataset import _MAX_ABS_TEXT, MAX_ABS_VALUE, DataError, _fail
+
+# For numpy.loadtxt, which knows only decimal points: decimal commas become points,
+# and points become a letter so that a value written with one still fails to parse
+# (and the row-by-row parse then names it).
+_DECIMAL_COMMA_TO_POINT = str.maketrans({",": ".", ".": "x"})
 
 
 def _field_count_error(
@@ -36,7 +44,8 @@ def _field_count_error(
     if d is None:
         others: list[str | None] = [c for c in (",", ";") if c in line]
     else:
-        others = [c for c in _CANDIDATES if c != d and c in line]
+        # In a file with decimal commas a comma is part of a number, not a delimiter.
+        others = [c for c in _CANDIDATES if c not in (d, layout.decimal) and c in line]
         if not others and len(line.split()) == layout.ncols:
             others = [None]
     if others:
@@ -54,9 +63,10 @@ def _field_count_error(
     )
 
 
-def _check_field_counts(
+def _field_count_problem(
     label: str, layout: _Layout, lines: list[str], numbers: np.ndarray
-) -> None:
+) -> tuple[int, DataError] | None:
+    """The index of the first line with the wrong number of fields, and its error."""
     d = layout.delimiter
     if d is None:
         counts = np.fromiter(map(len, map(str.split, lines)), np.intp, len(lines))
@@ -69,9 +79,11 @@ def _check_field_counts(
     for i in bad.tolist():
         fields = _split(lines[i], d)
         if len(fields) != layout.ncols:  # a quoted delimiter is not a field break
-            raise _field_count_error(
+            error = _field_count_error(
                 label, layout, lines[i], int(numbers[i]), len(fields)
             )
+            return i, error
+    return None
 
 
 def _field_value(
@@ -81,9 +93,9 @@ def _field_value(
     where = f"line {lineno}, {layout.column(col)}"
     if not t:
         raise _fail(label, f"{where}: missing value (empty field)")
-    if not _is_number(t):
+    if not _is_number(t, layout.decimal):
         raise _fail(label, f"{where}: non-numeric value {_show(t)}")
-    return float(t)
+    return _to_float(t, layout.decimal)
 
 
 def _slow_parse(
@@ -98,6 +110,13 @@ def _slow_parse(
     order = sorted(range(2), key=lambda k: cols[k])
     for r, line in enumerate(lines):
         fields = _split(line, layout.delimiter)
+        if len(fields) != layout.ncols:
+            # The delimiters are all there, but a quote joins fields.
+            raise _fail(
+                label,
+                f'line {int(numbers[r])}: a double quote (") opens a field that '
+                "does not close on this line",
+            )
         for k in order:
             out[r, k] = _field_value(
                 label, layout, fields[cols[k]], cols[k], int(numbers[r])
@@ -148,18 +167,42 @@ def _parse_batch(
     numbers: np.ndarray,
     cols: tuple[int, int],
 ) -> np.ndarray:
-    _check_field_counts(label, layout, lines, numbers)
+    """The batch's x and y; else the error of its first bad line, whatever it is."""
+    problem = _field_count_problem(label, layout, lines, numbers)
+    if problem is None:
+        return _parse_values(label, layout, lines, numbers, cols)
+    bad_line, error = problem
+    if bad_line:
+        # Any bad value above the ragged line comes first.
+        _parse_values(label, layout, lines[:bad_line], numbers[:bad_line], cols)
+    raise error
+
+
+def _parse_values(
+    label: str,
+    layout: _Layout,
+    lines: list[str],
+    numbers: np.ndarray,
+    cols: tuple[int, int],
+) -> np.ndarray:
+    plain = lines
+    if layout.decimal == ",":
+        plain = [line.translate(_DECIMAL_COMMA_TO_POINT) for line in lines]
     try:
         arr = np.loadtxt(
-            lines,
+            plain,
             delimiter=layout.delimiter,
             usecols=cols,
             dtype=np.float64,
             comments=None,
-            quotechar='"',
+            # _split does not unquote whitespace-separated fields either.
+            quotechar=None if layout.delimiter is None else '"',
             ndmin=2,
         )
     except ValueError:
+        arr = None
+    if arr is None or arr.shape[0] != len(lines):
+        # A stray quote made loadtxt read on into the next lines: go line by line.
         arr = _slow_parse(label, layout, lines, numbers, cols)
     _check_values(label, layout, lines, numbers, cols, arr)
     return arr

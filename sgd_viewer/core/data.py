@@ -10,19 +10,23 @@ own it:
   (the validated value, and the one exception every bad input turns into: one line
   that starts with the file name, or ``name``, and says what is wrong);
 * :func:`load_csv` / :func:`csv_columns`, a forgiving but strict CSV reader, from
-  :mod:`sgd_viewer.core.csv_reader` (built on :mod:`~sgd_viewer.core.csv_lines`:
-  bytes, encoding, lines; :mod:`~sgd_viewer.core.csv_layout`: delimiter, header,
-  columns; :mod:`~sgd_viewer.core.csv_rows`: parsing values; each module states its
-  encoding and delimiter decisions);
+  :mod:`sgd_viewer.core.csv_reader` (built on :mod:`~sgd_viewer.core.csv_source`:
+  regular files only, gzip undone; :mod:`~sgd_viewer.core.csv_lines`: bytes,
+  encoding, lines; :mod:`~sgd_viewer.core.csv_layout`: delimiter, decimal mark,
+  header, columns; :mod:`~sgd_viewer.core.csv_rows`: the careful per-row parse and
+  its precise messages; :mod:`~sgd_viewer.core.csv_bulk`: the bulk parse of big
+  files by pandas' C engine; each module states its decisions);
 * :func:`bundled_dataset_names` / :func:`load_bundled`, the real datasets shipped in
   ``resources/datasets`` (package ``sgd_viewer.resources``), from
   :mod:`sgd_viewer.core.bundled`.
 
-Layering, lowest first: ``dataset`` < ``csv_lines``, ``csv_layout`` < ``csv_rows``
-< ``csv_reader`` < ``bundled`` < ``data``. None of them imports a module above it.
+Layering, lowest first: ``dataset`` < ``csv_source``, ``csv_lines``, ``csv_layout``
+< ``csv_rows``, ``csv_bulk`` < ``csv_reader`` < ``bundled`` < ``data``. None of them
+imports a module above it.
 
-It imports numpy, the standard library and those modules only. It must never import
-PySide6, pyqtgraph, torch or anything from ``sgd_viewer.gui``.
+It imports numpy, the standard library and those modules only (pandas only when a
+big file is parsed, never on import). It must never import PySide6, pyqtgraph, torch
+or anything from ``sgd_viewer.gui``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ Everyone imports it through :mod:`sgd_viewer.core.data`, which re-exports it.
 
 It imports numpy and the standard library only. It must never import PySide6,
 pyqtgraph, torch or anything from ``sgd_viewer.gui``, nor any other module of the
-data layer (``data``, ``csv_lines``, ``csv_layout``, ``csv_rows``, ``csv_reader``,
-``bundled``): they all import it.
+data layer (``data``, ``csv_source``, ``csv_lines``, ``csv_layout``, ``csv_rows``,
+``csv_bulk``, ``csv_reader``, ``bundled``): they all import it.
 """
 
 from __future__ import annotations
@@ -141,9 +141,40 @@ def _readonly_float_vector(v: Any, what: str, name: str) -> np.ndarray:
     return arr
 
 
-def _xy_problem(x: np.ndarray, name: str) -> None:
-    spread = float(np.ptp(x))
-    scale = float(np.max(np.abs(x)))
+def _bounds(arr: np.ndarray) -> tuple[float, float] | None:
+    """``(min, max)`` of ``arr`` when every value is finite and within
+    :data:`MAX_ABS_VALUE`, else None: two passes, no temporary arrays (a NaN
+    fails both comparisons)."""
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= -MAX_ABS_VALUE and hi <= MAX_ABS_VALUE:
+        return lo, hi
+    return None
+
+
+def _value_problem(xa: np.ndarray, ya: np.ndarray, name: str) -> DataError:
+    """What is wrong with the values of ``x`` or ``y`` (one of them is bad)."""
+    for what, arr in (("x", xa), ("y", ya)):
+        finite = np.isfinite(arr)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            kind = "NaN" if np.isnan(arr[i]) else "infinite"
+            return _fail(name, f"{what}[{i}] is {kind}; all values must be finite")
+    for what, arr in (("x", xa), ("y", ya)):
+        big = np.abs(arr) > MAX_ABS_VALUE
+        if big.any():
+            i = int(np.argmax(big))
+            return _fail(
+                name,
+                f"values too large (|v| > {_MAX_ABS_TEXT}): their squares overflow "
+                f"float64 ({what}[{i}] = {arr[i]:g})",
+            )
+    raise AssertionError("no bad value")  # pragma: no cover - _bounds said so
+
+
+def _xy_problem(x_bounds: tuple[float, float], name: str) -> None:
+    lo, hi = x_bounds
+    spread = hi - lo
+    scale = max(abs(lo), abs(hi))
     # A spread this small relative to |x| leaves no resolvable slope in float64.
     if spread <= 64.0 * np.finfo(np.float64).eps * scale:
         raise _fail(name, "all x values are equal: no unique line")
@@ -182,20 +213,8 @@ def validate_xy(x: Any, y: Any, *, name: str = "data") -> tuple[np.ndarray, np.n
             name,
             f"has {xa.size} point{'s' * (xa.size != 1)}; need at least 2 to fit a line",
         )
-    for what, arr in (("x", xa), ("y", ya)):
-        finite = np.isfinite(arr)
-        if not finite.all():
-            i = int(np.argmin(finite))
-            kind = "NaN" if np.isnan(arr[i]) else "infinite"
-            raise _fail(name, f"{what}[{i}] is {kind}; all values must be finite")
-    for what, arr in (("x", xa), ("y", ya)):
-        big = np.abs(arr) > MAX_ABS_VALUE
-        if big.any():
-            i = int(np.argmax(big))
-            raise _fail(
-                name,
-                f"values too large (|v| > {_MAX_ABS_TEXT}): their squares overflow "
-                f"float64 ({what}[{i}] = {arr[i]:g})",
-            )
-    _xy_problem(xa, name)
+    x_bounds = _bounds(xa)
+    if x_bounds is None or _bounds(ya) is None:
+        raise _value_problem(xa, ya, name)
+    _xy_problem(x_bounds, name)
     return xa, ya

@@ -8,44 +8,105 @@ commands, and are not meant to stand alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Slot
 
 from sgd_viewer.core.data import DataError, Dataset, generate, load_bundled, load_csv
 from sgd_viewer.gui import presenter
+from sgd_viewer.gui.data_loader import (
+    BACKGROUND_POINTS,
+    DataLoader,
+    file_loads_in_background,
+)
 from sgd_viewer.gui.dialogs import choose_csv
 
 
 class DataActions:
-    """New data: generated, bundled or from a CSV file."""
+    """New data: generated, bundled or from a CSV file.
+
+    Small data load at once. Big ones (a large file, more than a million generated
+    points) load on a worker thread through :attr:`data_loader`, behind a busy
+    dialog with Cancel; the window keeps its data, and Step and Run keep working
+    on them, until the new data are valid.
+    """
+
+    @property
+    def data_loader(self) -> DataLoader:
+        """Runs the big loads; its ``finished`` signal says when one has ended."""
+        loader = getattr(self, "_data_loader", None)
+        if loader is None:
+            loader = self._data_loader = DataLoader(self)
+        return loader
 
     def regenerate(self, params: dict | None = None) -> None:
         params = params or self.controls.generator_values()
-        self._replace_data(lambda: generate(**params))
+        n = params.get("n")
+        big = isinstance(n, int) and not isinstance(n, bool) and n > BACKGROUND_POINTS
+        what = f"Generating {n:,} points…" if big else ""
+        self._replace_data(lambda: generate(**params), background=big, what=what)
 
     @Slot(str)
     def load_dataset(self, name: str) -> None:
-        """Fit a bundled dataset."""
+        """Fit a bundled dataset (they are small: loaded at once)."""
         self._replace_data(lambda: load_bundled(name))
 
     @Slot()
     def open_csv(self, path: str | None = None, x=None, y=None) -> bool:
-        """Fit a CSV file; asks for the file (and columns) unless given."""
+        """Fit a CSV file; asks for the file (and columns) unless given.
+
+        Returns whether the data are (or, for a big file loading in the
+        background, may become) the window's: a big file returns True at once,
+        and its data or its error come when ``data_loader.finished`` fires."""
         if not path:
             chosen = choose_csv(self, self._pick_csv, x, y)
             if chosen is None:
                 return False
             path, x, y = chosen
-        return self._replace_data(lambda: load_csv(path, x=x, y=y))
+        max_rows = load_csv.__kwdefaults__["max_rows"]
+        return self._replace_data(
+            lambda: load_csv(path, x=x, y=y),
+            background=file_loads_in_background(path, max_rows),
+            what=f"Loading {Path(path).name}…",
+        )
 
-    def _replace_data(self, load: Callable[[], Dataset]) -> bool:
-        """Load new data; on bad input say why and keep everything as it was."""
+    def _replace_data(
+        self, load: Callable[[], Dataset], *, background: bool = False, what: str = ""
+    ) -> bool:
+        """Load new data; on bad input say why and keep everything as it was.
+
+        With ``background`` the load runs on the data loader's thread and this
+        returns True at once. Any load still under way is cancelled first: the
+        newest choice of data wins."""
+        self.data_loader.cancel()
+        if background:
+            self.data_loader.start(
+                load, what, self._use_loaded_data, self._refuse_loaded_data
+            )
+            return True
         try:
             data = load()
         except DataError as error:
-            self.show_error("Cannot use these data", str(error))
-            presenter.show_data_size(self.controls, self.session.data)
+            self._refuse_data(str(error))
             return False
+        self._use_data(data)
+        return True
+
+    # From the data loader. A window that has shut down (no worker thread) has
+    # nothing left to show new data or their error in.
+    def _use_loaded_data(self, data: Dataset) -> None:
+        if self.worker_thread is not None:
+            self._use_data(data)
+
+    def _refuse_loaded_data(self, message: str) -> None:
+        if self.worker_thread is not None:
+            self._refuse_data(message)
+
+    def _refuse_data(self, message: str) -> None:
+        self.show_error("Cannot use these data", message)
+        presenter.show_data_size(self.controls, self.session.data)
+
+    def _use_data(self, data: Dataset) -> None:
         self.pause()
         self._commands.set_data(data)
         self.banner.hide()
@@ -54,7 +115,6 @@ class DataActions:
         if self.controls.config() != self.session.run.config:
             self.apply_config(self.controls.config())
         self._refresh_views()
-        return True
 
     def _show_dataset(self) -> None:
         presenter.show_dataset(self.controls, self.fit_view, self.session.data)
