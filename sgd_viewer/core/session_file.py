@@ -120,7 +120,10 @@ class SessionFile:
 
 
 # ------------------------------------------------------------------ writing
-def _data_document(data: Dataset) -> dict[str, Any]:
+def recipe_of_data(data: Dataset) -> dict[str, Any] | None:
+    """How to make ``data`` again without their points: the generator's
+    parameters or the bundled dataset's name and columns (``None`` for
+    points from elsewhere)."""
     if data.is_generated:
         return {
             "kind": "generated",
@@ -137,6 +140,13 @@ def _data_document(data: Dataset) -> dict[str, Any]:
             "x": data.x_label,
             "y": data.y_label,
         }
+    return None
+
+
+def _data_document(data: Dataset) -> dict[str, Any]:
+    recipe = recipe_of_data(data)
+    if recipe is not None:
+        return recipe
     if data.n > MAX_POINTS:
         raise ValueError(
             f"the data have {data.n:,} points; a session file holds at most "

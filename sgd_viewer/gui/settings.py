@@ -20,6 +20,7 @@ from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.recipe import MAX_RUNS, RunRecipe
 from sgd_viewer.core.session_checks import Check, SessionFileError, check_recipe
+from sgd_viewer.core.session_file import recipe_of_data
 
 ORGANISATION = APPLICATION = "sgd_viewer"
 RECENT_LIMIT = 8
@@ -165,15 +166,7 @@ def _json(value: Any) -> Any:
 def data_reference(data: Dataset) -> dict:
     """How to find ``data`` again: generator parameters, a bundled name, or
     the file it came from (with its columns)."""
-    if data.is_generated:
-        return {
-            "kind": "generated",
-            "n": data.n,
-            "a": data.true_a,
-            "b": data.true_b,
-            "noise": data.noise,
-            "seed": data.seed,
-        }
-    if data.source.startswith("bundled:"):
-        return {"kind": "bundled", "name": data.source.partition(":")[2]}
+    recipe = recipe_of_data(data)
+    if recipe is not None:
+        return recipe
     return {"kind": "file", "path": data.source, "x": data.x_label, "y": data.y_label}
