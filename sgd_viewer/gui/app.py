@@ -150,10 +150,15 @@ def _screenshot(window, path: str, steps: int) -> int:
         )
     window.settle_views()
     _wait_for(lambda: False, 100)  # let the last frame paint
-    ok = window.grab().save(path)
-    window.close()
-    if not ok:
-        print(f"sgd-viewer: error: cannot write {path}", file=sys.stderr)
+    from sgd_viewer.gui.figure_export import FigureError, write_screenshot
+
+    try:
+        # .svg a drawing of the window, .png (or another image suffix) pixels.
+        write_screenshot(window, path)
+    except FigureError as error:
+        window.close()
+        print(f"sgd-viewer: error: {error}", file=sys.stderr)
         return 1
+    window.close()
     print(f"wrote {path}")
     return 0
