@@ -42,18 +42,6 @@ from sgd_viewer.options import (
 )
 
 PROG = "sgd-viewer animate"
-#: Options that say what to fit; a session file says that itself.
-_REPLACED_BY_SESSION = (
-    "data",
-    "dataset",
-    "compare",
-    "preset",
-    "optimizer",
-    "lr",
-    "batch_size",
-    "schedule",
-    "init",
-)
 
 
 def build_animate_parser() -> argparse.ArgumentParser:
@@ -145,16 +133,9 @@ def _job_from_options(args: argparse.Namespace) -> AnimationJob:
 
 def _job_from_session(args: argparse.Namespace) -> AnimationJob:
     from sgd_viewer.core.session_file import SessionFileError, read_session
+    from sgd_viewer.fit_sessions import refuse_what_a_session_gives
 
-    given = [
-        f"--{name.replace('_', '-')}"
-        for name in _REPLACED_BY_SESSION
-        if getattr(args, name, None)
-    ]
-    if given:
-        raise UsageError(
-            f"--session gives the data and the runs; drop {', '.join(given)}"
-        )
+    refuse_what_a_session_gives(args)
     try:
         saved = read_session(args.session)
     except SessionFileError as error:

@@ -55,18 +55,23 @@ def add_session_options(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def refuse_what_a_session_gives(args: argparse.Namespace) -> None:
+    """``UsageError`` naming the options that ``--session`` replaces."""
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in _REPLACED_BY_SESSION
+        if getattr(args, name, None)
+    ]
+    if given:
+        raise UsageError(
+            f"--session gives the data and the runs; drop {', '.join(given)}"
+        )
+
+
 def check_session_options(args: argparse.Namespace) -> None:
     """``UsageError`` for option combinations that mean nothing."""
     if args.session:
-        given = [
-            f"--{name.replace('_', '-')}"
-            for name in _REPLACED_BY_SESSION
-            if getattr(args, name, None)
-        ]
-        if given:
-            raise UsageError(
-                f"--session gives the data and the runs; drop {', '.join(given)}"
-            )
+        refuse_what_a_session_gives(args)
     if args.script and args.compare:
         raise UsageError("--script writes one run; drop --compare (or use --session)")
 
