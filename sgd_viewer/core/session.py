@@ -36,6 +36,7 @@ from sgd_viewer.core.recipe import (
     default_label,
     next_colour,
 )
+from sgd_viewer.core.scaling import Scaling, scale
 
 Listener = Callable[[str], None]
 
@@ -105,6 +106,12 @@ class Session:
         self._listeners: list[Listener] = []
         self.data = data
         self.problem = Problem.from_data(data.x, data.y)
+        #: The data as loaded, and how ``data`` (what the runs fit) scales
+        #: them (feature scaling: see ``core.scaling``).
+        self.raw_data = data
+        self.raw_problem = self.problem
+        self.scale_modes = ("none", "none")
+        self.scaling = Scaling()
         self.start = (float(start[0]), float(start[1]))
         self.runs: list[Run] = []
         self.selected = 0
@@ -274,10 +281,34 @@ class Session:
         self.restart()
 
     def set_data(self, data: Dataset, problem: Problem | None = None) -> None:
-        self.data = data
-        self.problem = problem or Problem.from_data(data.x, data.y)
+        """New data (``problem``: their statistics, if already known), scaled
+        as the session scales; data that cannot be (a constant y to
+        standardize) are fitted as they are."""
+        self.raw_data = data
+        self.raw_problem = problem or Problem.from_data(data.x, data.y)
+        try:
+            self._apply_scaling(*self.scale_modes)
+        except ValueError:
+            self._apply_scaling("none", "none")
         self.restart()
         self._emit("data")
+
+    def set_scaling(self, x: str, y: str) -> None:
+        """Fit the data centred or standardized (``x``: none, center or
+        standardize; ``y`` the same); every run starts again. ``ValueError``
+        (and nothing changes) when the data cannot be scaled so."""
+        self._apply_scaling(x, y)
+        self.restart()
+        self._emit("data")
+
+    def _apply_scaling(self, x: str, y: str) -> None:
+        data, scaling = scale(self.raw_data, x, y)
+        self.scale_modes, self.scaling, self.data = (x, y), scaling, data
+        self.problem = (
+            self.raw_problem
+            if data is self.raw_data
+            else Problem.from_data(data.x, data.y)
+        )
 
     def restore(
         self,
@@ -288,14 +319,16 @@ class Session:
         selected: int = 0,
         display: DisplayOptions | None = None,
         pinned: tuple[float, float] | None = None,
+        scale_modes: tuple[str, str] = ("none", "none"),
     ) -> None:
         """Replace data, start and runs with a saved session's (each run as
         ``(recipe, visible, custom_label)``), every run at step 0 under a new
         id: the engine replays the recipes and :meth:`record` takes the steps."""
         if not 1 <= len(runs) <= MAX_RUNS:
             raise ValueError(f"a session holds 1 to {MAX_RUNS} runs")
-        self.data = data
-        self.problem = Problem.from_data(data.x, data.y)
+        self.raw_data = data
+        self.raw_problem = Problem.from_data(data.x, data.y)
+        self._apply_scaling(*scale_modes)
         self.start = (float(start[0]), float(start[1]))
         self.generation += 1
         self.viewed_step = None

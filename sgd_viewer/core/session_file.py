@@ -37,6 +37,7 @@ from sgd_viewer.core.data import (
 )
 from sgd_viewer.core.display import DisplayOptions
 from sgd_viewer.core.recipe import MAX_RUNS, RunRecipe
+from sgd_viewer.core.scaling import X_MODES, Y_MODES, scale
 from sgd_viewer.core.session_checks import (
     Check,
     SessionFileError,
@@ -81,6 +82,7 @@ _TOP_KEYS = {
     "display",
     "pinned",
     "views",
+    "scaling",
 }
 _VIEW_NAMES = ("fit", "surface")
 
@@ -117,6 +119,9 @@ class SessionFile:
     pinned: tuple[float, float] | None = None
     #: ``{"fit" | "surface": {"range": [x0, x1, y0, y1], "auto": bool}}``.
     views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Feature scaling of x and y (``core.scaling``): the runs fit the data
+    #: scaled so; ``data`` holds them as loaded.
+    scale_modes: tuple[str, str] = ("none", "none")
 
 
 # ------------------------------------------------------------------ writing
@@ -172,6 +177,7 @@ def session_document(
     display: DisplayOptions | None = None,
     pinned: tuple[float, float] | None = None,
     views: Mapping[str, Mapping[str, Any]] | None = None,
+    scale_modes: tuple[str, str] = ("none", "none"),
 ) -> dict[str, Any]:
     """The JSON document of a session (``ValueError`` when the data are too
     big to embed)."""
@@ -197,6 +203,7 @@ def session_document(
         "step": None if viewed_step is None else int(viewed_step),
         "display": dict(vars(display or DisplayOptions())),
         "pinned": None if pinned is None else [float(pinned[0]), float(pinned[1])],
+        "scaling": {"x": scale_modes[0], "y": scale_modes[1]},
         "views": {
             name: {
                 "range": [float(v) for v in view["range"]],
@@ -336,7 +343,22 @@ def _check_document(document: Any, top: Check) -> SessionFile:
     pinned_raw = document.get("pinned")
     pinned = None if pinned_raw is None else top.at("pinned").point(pinned_raw)
     views = _check_views(top.at("views"), document.get("views", {}))
-    return SessionFile(data, start, runs, selected, viewed, display, pinned, views)
+    modes = _check_scaling(top.at("scaling"), document.get("scaling", {}), data)
+    return SessionFile(
+        data, start, runs, selected, viewed, display, pinned, views, modes
+    )
+
+
+def _check_scaling(check: Check, raw: Any, data: Dataset) -> tuple[str, str]:
+    check.object(raw)
+    check.known_keys(raw, {"x", "y"})
+    x = check.at("x").choice(raw.get("x", "none"), X_MODES)
+    y = check.at("y").choice(raw.get("y", "none"), Y_MODES)
+    try:
+        scale(data, x, y)
+    except ValueError as error:
+        raise check.fail(str(error)) from None
+    return x, y
 
 
 def _check_data(check: Check, raw: Any) -> Dataset:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.optimizers import OPTIMIZERS, HyperParameter, get_optimizer
+from sgd_viewer.gui.scaling_box import ScalingBox
 from sgd_viewer.gui.schedule_box import ScheduleBox
 
 LR_MIN, LR_MAX = 1e-6, 10.0
@@ -263,6 +264,8 @@ class ControlPanel(QWidget):
         form.addRow("True b", self.true_b_spin)
         form.addRow("Noise σ", self.noise_spin)
         form.addRow("Seed", self.seed_spin)
+        self.scaling_box = ScalingBox()
+        form.addRow("Scale", self.scaling_box)
         buttons = QHBoxLayout()
         self.regenerate_button = _named(
             QPushButton("Regenerate"), "regenerateButton", "Draw new points (G)"

@@ -229,7 +229,34 @@ def snapshot(
         "selected": session.selected,
         "runs": run_rows(session, running),
         "display": dataclasses.asdict(session.display),
+        "scaling": scaling_numbers(session, a, b),
     }
+
+
+def scaling_numbers(session: Session, a: float, b: float) -> dict:
+    """The scaling, and the shown line and the surface's conditioning in the
+    original units beside the scaled ones."""
+    x, y = session.scale_modes
+    original = session.scaling.to_original(a, b)
+    return {
+        "x": x,
+        "y": y,
+        "a_original": float(original[0]),
+        "b_original": float(original[1]),
+        "condition_number": float(session.problem.condition_number()),
+        "raw_condition_number": float(session.raw_problem.condition_number()),
+    }
+
+
+def scaling_text(snap: dict) -> str:
+    scaled = snap["scaling"]
+    if (scaled["x"], scaled["y"]) == ("none", "none"):
+        return ""
+    return (
+        f"a = {scaled['a_original']:.6g}, b = {scaled['b_original']:.6g}; "
+        f"κ = {scaled['condition_number']:.3g} (raw data: "
+        f"{scaled['raw_condition_number']:.3g})"
+    )
 
 
 def show_readouts(readouts, session: Session, snap: dict) -> None:
@@ -239,6 +266,7 @@ def show_readouts(readouts, session: Session, snap: dict) -> None:
         snap["status"], snap["message"] if snap["status"] == "diverged" else ""
     )
     readouts.show_pinned(pinned_text(session, snap))
+    readouts.show_scaling(scaling_text(snap))
     readouts.show_state(
         session.problem,
         config.reduction,

@@ -73,6 +73,13 @@ class ReadoutPanel(QGroupBox):
                 "The guess you pinned (P over the surface, or right-click ▸ Pin),"
                 " against the optimum and the selected run",
             ),
+            (
+                "scaling",
+                "Original units",
+                "The runs fit scaled data (Data ▸ Scale): a and b mapped back to "
+                "the data's own units, and the surface's condition number "
+                "against the raw data's",
+            ),
         ):
             label = self._label(f"{key}Readout", tip)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,6 +97,10 @@ class ReadoutPanel(QGroupBox):
 
     def show_pinned(self, text: str) -> None:
         self.labels["pinned"].setText(text)
+
+    def show_scaling(self, text: str) -> None:
+        """The line in the original units ("" when nothing is scaled)."""
+        self.labels["scaling"].setText(text or "— (not scaled)")
 
     def show_status(self, status: str, detail: str = "") -> None:
         text = _STATUS_TEXT.get(status, status)

@@ -58,7 +58,7 @@ class SessionActions:
             for name, view in (("fit", self.fit_view), ("surface", self.surface_view))
         }
         return session_document(
-            session.data,
+            session.raw_data,
             session.start,
             [
                 RunEntry(
@@ -75,6 +75,7 @@ class SessionActions:
             display=session.display,
             pinned=session.pinned,
             views=views,
+            scale_modes=session.scale_modes,
         )
 
     def save_session(self, path: str | None = None) -> bool:

@@ -91,7 +91,12 @@ class SessionCommands:
 
     def set_data(self, data: Dataset) -> None:
         self.session.set_data(data)
-        self.engine.set_data.emit(self.session.generation, data)
+        self.engine.set_data.emit(self.session.generation, self.session.data)
+
+    def set_scaling(self, x: str, y: str) -> None:
+        """Fit the data scaled so (``ValueError`` when they cannot be)."""
+        self.session.set_scaling(x, y)
+        self.engine.set_data.emit(self.session.generation, self.session.data)
 
     def load(self, saved) -> None:
         """Everything replaced by a saved session (a ``SessionFile``); the
@@ -104,6 +109,7 @@ class SessionCommands:
             selected=saved.selected,
             display=saved.display,
             pinned=saved.pinned,
+            scale_modes=saved.scale_modes,
         )
         plans = [
             (run.id, entry.recipe, entry.replay_steps)

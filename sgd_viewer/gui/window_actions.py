@@ -116,8 +116,27 @@ class DataActions:
             self.apply_config(self.controls.config())
         self._refresh_views()
 
+    def set_scaling(self, x: str, y: str) -> None:
+        """Fit the data centred or standardized (``x``: none, center or
+        standardize; ``y``: none or standardize); every run starts again.
+        Data that cannot be scaled so are refused with a message."""
+        try:
+            self._commands.set_scaling(x, y)
+        except ValueError as error:
+            self.show_error("Cannot scale these data", str(error))
+            self.controls.scaling_box.set_modes(*self.session.scale_modes)
+            return
+        self.pause()
+        self.banner.hide()
+        self._show_dataset()
+        self._refresh_views()
+
     def _show_dataset(self) -> None:
-        presenter.show_dataset(self.controls, self.fit_view, self.session.data)
+        session = self.session
+        presenter.show_dataset(self.controls, self.fit_view, session.raw_data)
+        if session.data is not session.raw_data:
+            self.fit_view.set_dataset(session.data)  # the runs fit these
+        self.controls.scaling_box.set_modes(*session.scale_modes)
         self._show_surface()
 
     def _show_surface(self) -> None:

@@ -306,6 +306,7 @@ def build_menus(window) -> None:
 def connect_widgets(window) -> None:
     """The widgets' signals to the window's commands."""
     c = window.controls
+    c.scaling_box.changed.connect(window.set_scaling)
     c.step_requested.connect(window.step)
     c.run_toggled.connect(window.playback.toggled)
     c.reset_requested.connect(window.reset)
