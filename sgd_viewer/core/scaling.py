@@ -86,7 +86,13 @@ def scale(data: Dataset, x: str = "none", y: str = "none") -> tuple[Dataset, Sca
         # Not the original's source: these are not the generator's (or the
         # bundled file's) points any more.
         source="scaled",
-        x_label=data.x_label,
-        y_label=data.y_label,
+        x_label=_scaled_label(data.x_label, x),
+        y_label=_scaled_label(data.y_label, y),
     )
     return scaled, scaling
+
+
+def _scaled_label(label: str, mode: str) -> str:
+    return {"none": label, "center": f"{label} − mean", "standardize": f"{label} (z)"}[
+        mode
+    ]

@@ -163,6 +163,8 @@ class FitView(PlotCanvas):
         else:
             self._true_line.setVisible(False)
             self._legend.removeItem(self._true_line)  # no true line to name
+        # An easing toward the old data's view would undo the new framing.
+        self.framing.cancel()
         plot.enableAutoRange()
         plot.autoRange(items=[self._scatter])
         plot.disableAutoRange()

@@ -320,14 +320,15 @@ def show_data_size(controls, data) -> None:
     controls.set_data_size(data.n, _dataset_key(data))
 
 
-def show_dataset(controls, fit_view, data) -> None:
-    """New data in the Data controls and the fit view."""
+def show_dataset(controls, fit_view, data, fitted=None) -> None:
+    """New data in the Data controls and the fit view (which shows
+    ``fitted``, the data scaled as the runs fit them, when given)."""
     show_data_size(controls, data)
     if data.is_generated:
         controls.set_generator_values(
             data.n, data.true_a, data.true_b, data.noise, data.seed or 0
         )
-    fit_view.set_dataset(data)
+    fit_view.set_dataset(data if fitted is None else fitted)
 
 
 def show_surface(surface_view, loss_view, session: Session) -> None:

@@ -149,6 +149,11 @@ class EasedFraming(QObject):
         if box is not None:
             self.go_to(padded(box, MARGIN))
 
+    def cancel(self) -> None:
+        """Stop a framing under way where it is (new data frame themselves)."""
+        self._timer.stop()
+        self._target = None
+
     def finish(self) -> None:
         """Jump to where the view is going (tests, screenshots)."""
         if self._target is not None:

@@ -133,9 +133,9 @@ class DataActions:
 
     def _show_dataset(self) -> None:
         session = self.session
-        presenter.show_dataset(self.controls, self.fit_view, session.raw_data)
-        if session.data is not session.raw_data:
-            self.fit_view.set_dataset(session.data)  # the runs fit these
+        presenter.show_dataset(
+            self.controls, self.fit_view, session.raw_data, session.data
+        )
         self.controls.scaling_box.set_modes(*session.scale_modes)
         self._show_surface()
 
