@@ -39,6 +39,9 @@ ALL_CORE = (
     "sgd_viewer.core.session_file",
     "sgd_viewer.core.session_checks",
     "sgd_viewer.core.script_export",
+    "sgd_viewer.core.animation",
+    "sgd_viewer.core.scaling",
+    "sgd_viewer.core.stability_empirical",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -56,7 +59,11 @@ TORCH_FREE = (
     "sgd_viewer.core.narration",
     "sgd_viewer.core.session_file",
     "sgd_viewer.core.session_checks",
+    "sgd_viewer.core.animation",
     "sgd_viewer.fit_sessions",
+    "sgd_viewer.core.scaling",
+    "sgd_viewer.fit_scaling",
+    "sgd_viewer.core.stability",
     "sgd_viewer.options",
 )
 

@@ -43,6 +43,7 @@ KEYS = (
     "memory",
     "csv_load",
     "animate",
+    "stability_map",
 )
 
 WHAT = {
@@ -58,6 +59,8 @@ WHAT = {
     "memory": "RSS growth over 1e6 steps with full history vs RSS before",
     "csv_load": "a 1e6-row CSV through the app's loader vs pandas.read_csv alone",
     "animate": "seconds per exported GIF frame at 1200x800 vs QWidget.grab()",
+    "stability_map": "analytic 200×200 rate map (≤ 20 ms) and empirical "
+    "64×64×500 Adam map (≤ 2 s)",
 }
 
 
@@ -77,6 +80,10 @@ def _measure(key: str, settings: Settings) -> list[dict[str, Any]]:
         from sgd_viewer.bench.files import csv_load
 
         function = csv_load
+    elif key == "stability_map":
+        from sgd_viewer.bench.stability import stability_map
+
+        function = stability_map
     elif key == "animate":
         from sgd_viewer.bench.animate import animate
 
