@@ -80,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument(
         "--tab",
-        choices=("loss", "slices", "update"),
+        choices=("loss", "slices", "update", "stability"),
         default="loss",
-        help="what shows under the plots: the loss curve, the slices, the update",
+        help="what shows under the plots: the loss curve, the slices, the "
+        "update, the stability map",
     )
     window.add_argument(
         "--display",

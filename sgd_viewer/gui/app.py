@@ -128,6 +128,7 @@ def _set_up(window, runs: list, tab: str, display: dict) -> None:
         "loss": window.loss_view.parentWidget(),
         "slices": window.slices_view,
         "update": window.update_panel,
+        "stability": window.stability_view,
     }
     window.curve_tabs.setCurrentWidget(widgets[tab])
     if display:

@@ -208,6 +208,10 @@ class StabilityView(PlotCanvas):
         return 10.0**x, 10.0**y if self._log_knob else y
 
     # ------------------------------------------------------------------ maps
+    def show_message(self, text: str) -> None:
+        """Say why there is no map to show (in the title's place)."""
+        self._title.set_text(text)
+
     def set_map(self, result) -> None:
         """Show ``result``: an analytic map, an empirical map, or a sweep."""
         self._map = result

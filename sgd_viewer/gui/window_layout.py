@@ -32,6 +32,8 @@ from sgd_viewer.gui.lr_strip import LrStrip
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.runs_panel import RunsPanel
 from sgd_viewer.gui.slices_view import SlicesView
+from sgd_viewer.gui.stability_panel import StabilityPanel
+from sgd_viewer.gui.stability_view import StabilityView
 from sgd_viewer.gui.surface_view import SurfaceView
 from sgd_viewer.gui.timeline import Timeline
 from sgd_viewer.gui.update_panel import UpdatePanel
@@ -50,6 +52,7 @@ def build_widgets(window: QMainWindow) -> None:
     window.lr_strip = LrStrip(window.loss_view)
     window.slices_view = SlicesView()
     window.update_panel = UpdatePanel()
+    window.stability_view = StabilityView()
     #: The plots, in the order ``presenter.draw`` takes them.
     window.plot_views = (
         window.fit_view,
@@ -109,6 +112,7 @@ def build_widgets(window: QMainWindow) -> None:
     window.curve_tabs.addTab(curves, "Loss curve")
     window.curve_tabs.addTab(window.slices_view, "Slices through the point")
     window.curve_tabs.addTab(window.update_panel, "Update: the numbers")
+    window.curve_tabs.addTab(window.stability_view, "Stability map")
     plots.addWidget(window.curve_tabs)
     plots.setSizes([600, 260])
     plots.setObjectName("plotsSplitter")
@@ -307,6 +311,7 @@ def connect_widgets(window) -> None:
     """The widgets' signals to the window's commands."""
     c = window.controls
     c.scaling_box.changed.connect(window.set_scaling)
+    window.stability = StabilityPanel(window)
     c.step_requested.connect(window.step)
     c.run_toggled.connect(window.playback.toggled)
     c.reset_requested.connect(window.reset)
