@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sgd-viewer",
         description="Watch gradient descent fit a line y = a·x + b.",
         epilog="Subcommands: 'sgd-viewer fit --help', 'sgd-viewer animate --help', "
-        "'sgd-viewer bench --help', 'sgd-viewer map --help'.",
+        "'sgd-viewer bench --help', 'sgd-viewer map --help', 'sgd-viewer lessons'.",
     )
     parser.add_argument(
         "file",
@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(parser)
     add_training_options(parser)
     window = parser.add_argument_group("window")
+    window.add_argument(
+        "--lesson",
+        metavar="NAME",
+        help="open a lesson (see 'sgd-viewer lessons')",
+    )
     window.add_argument(
         "--fresh",
         action="store_true",
@@ -405,6 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "fit":
         return fit_main(argv[1:])
+    if argv and argv[0] == "lessons":
+        from sgd_viewer.lessons_cli import lessons_main
+
+        return lessons_main(argv[1:])
     if argv and argv[0] == "animate":
         from sgd_viewer.animate_cli import animate_main
 

@@ -42,6 +42,7 @@ ALL_CORE = (
     "sgd_viewer.core.animation",
     "sgd_viewer.core.scaling",
     "sgd_viewer.core.stability_empirical",
+    "sgd_viewer.core.lessons",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -63,6 +64,7 @@ TORCH_FREE = (
     "sgd_viewer.fit_sessions",
     "sgd_viewer.core.scaling",
     "sgd_viewer.fit_scaling",
+    "sgd_viewer.core.lessons",
     "sgd_viewer.core.stability",
     "sgd_viewer.options",
 )

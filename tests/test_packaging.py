@@ -41,6 +41,8 @@ def test_wheel_contains_datasets_icon_and_desktop_entry(wheel):
     assert "sgd_viewer/resources/datasets/anscombe-1.csv" in names
     assert "sgd_viewer/resources/datasets/anscombe-1.md" in names
     assert "sgd_viewer/resources/icon.svg" in names
+    assert "sgd_viewer/resources/lessons/03-learning-rate-regimes.json" in names
+    assert "sgd_viewer/resources/lessons/03-learning-rate-regimes.md" in names
     assert "sgd_viewer/resources/sgd-viewer.desktop" in names
     assert not any(name.startswith("resources/") for name in names)
 

@@ -36,6 +36,7 @@ from sgd_viewer.core.data import (
     load_bundled,
 )
 from sgd_viewer.core.display import DisplayOptions
+from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.recipe import MAX_RUNS, RunRecipe
 from sgd_viewer.core.scaling import X_MODES, Y_MODES, scale
 from sgd_viewer.core.session_checks import (
@@ -332,8 +333,11 @@ def _check_document(document: Any, top: Check) -> SessionFile:
         raise runs_check.fail(
             f"holds {len(raw_runs)} runs; a session has 1 to {MAX_RUNS}"
         )
+    modes = _check_scaling(top.at("scaling"), document.get("scaling", {}), data)
+    fitted = scale(data, *modes)[0]
     runs = tuple(
-        _check_run(runs_check.at(index), raw) for index, raw in enumerate(raw_runs)
+        _check_run(runs_check.at(index), raw, fitted)
+        for index, raw in enumerate(raw_runs)
     )
     selected = top.at("selected").integer(document.get("selected", 0), 0, len(runs) - 1)
     step = document.get("step")
@@ -343,7 +347,6 @@ def _check_document(document: Any, top: Check) -> SessionFile:
     pinned_raw = document.get("pinned")
     pinned = None if pinned_raw is None else top.at("pinned").point(pinned_raw)
     views = _check_views(top.at("views"), document.get("views", {}))
-    modes = _check_scaling(top.at("scaling"), document.get("scaling", {}), data)
     return SessionFile(
         data, start, runs, selected, viewed, display, pinned, views, modes
     )
@@ -417,8 +420,17 @@ def _check_data(check: Check, raw: Any) -> Dataset:
         raise check.fail(f"cannot be used: {error}") from None
 
 
-def _check_run(check: Check, raw: Any) -> RunEntry:
+def _check_run(check: Check, raw: Any, fitted: Dataset) -> RunEntry:
     check.object(raw)
+    if "lr_times_lr_max" in raw:
+        # A learning rate computed from the data (lessons: "0.9·lr_max of
+        # these data", whatever the data are).
+        factor = check.at("lr_times_lr_max").number(raw["lr_times_lr_max"], 1e-6, 1e3)
+        reduction = raw.get("reduction", "mean")
+        if reduction in ("mean", "sum"):
+            problem = Problem.from_data(fitted.x, fitted.y)
+            lr = float(f"{factor * problem.lr_max(reduction):.6g}")
+            raw = {k: v for k, v in raw.items() if k != "lr_times_lr_max"} | {"lr": lr}
     recipe = check_recipe(
         check, raw, extra_keys={"steps", "visible", "custom_label", "diverged"}
     )

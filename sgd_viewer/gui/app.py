@@ -105,6 +105,8 @@ def gui_main(args: Namespace) -> int:
     window.remember_on_close = not args.screenshot
     window.show()
     opened = not args.file or window.open_file(args.file)
+    if opened and args.lesson:
+        opened = window.open_lesson(args.lesson)
     if not opened and args.screenshot:
         print(f"sgd-viewer: error: {window.last_error}", file=sys.stderr)
         window.close()

@@ -358,9 +358,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
             self.session, ready=playback.ready, running=playback.running,
             drag=self._drag.position,
         )  # fmt: skip
-        return snap | self.guesses.as_dicts() | {
-            "update": self.update_feed.current, "narration": self.narrator.as_dict()
-        }  # fmt: skip
+        return snap | self.snapshot_extras()
 
     @property
     def history(self) -> History:

@@ -123,6 +123,7 @@ class SessionActions:
         self.pause()
         self._drag.stop()
         self.narrator.stop()
+        self.lesson_panel.close_lesson()  # a lesson opening shows its own again
         self._commands.load(saved)
         self._opening = (self.session.generation, saved)
         self.banner.hide()
@@ -150,6 +151,11 @@ class SessionActions:
                 view.framing.go_to(tuple(shown["range"]), eased=False)
         self._refresh_views()
         self.session_opened.emit()
+
+    def open_lesson(self, name: str) -> bool:
+        """Open a lesson (shipped or the user's) by name: its session, then
+        its pages in the lesson panel."""
+        return self.lessons.open(name)
 
     @property
     def opening(self) -> bool:

@@ -149,6 +149,20 @@ class DataActions:
 class ViewActions:
     """Display options, pinning a guess and framing the views."""
 
+    def snapshot_extras(self) -> dict:
+        """What :meth:`snapshot` adds to the session's numbers: hover and
+        pin, the update and narration, the lesson, presentation and editing
+        (the last two once their controllers exist)."""
+        presentation = getattr(self, "presentation", None)
+        editor = getattr(self, "data_editor", None)
+        return self.guesses.as_dicts() | {
+            "update": self.update_feed.current,
+            "narration": self.narrator.as_dict(),
+            "lesson": self.lesson_panel.as_dict(),
+            "presentation": bool(presentation and presentation.active),
+            "editing": editor.as_dict() if editor is not None else None,
+        }
+
     def _on_visibility(self, index: int, visible: bool) -> None:
         self.session.set_visible(index, visible)
         self._refresh_views()

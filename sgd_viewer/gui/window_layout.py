@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 from sgd_viewer.core.data import bundled_dataset_names
 from sgd_viewer.gui import presenter
 from sgd_viewer.gui.controls import ControlPanel
+from sgd_viewer.gui.data_editor import DataEditBar, DataEditor
 from sgd_viewer.gui.dialogs import show_about, show_shortcuts
 from sgd_viewer.gui.explain_box import ExplainBox
 from sgd_viewer.gui.fit_view import FitView
 from sgd_viewer.gui.hover_readouts import StepHover
+from sgd_viewer.gui.lesson_panel import Lessons
 from sgd_viewer.gui.loss_view import LossView
 from sgd_viewer.gui.lr_strip import LrStrip
 from sgd_viewer.gui.readouts import ReadoutPanel
@@ -156,6 +158,8 @@ def _with_equation(window) -> QWidget:
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(0)
     layout.addWidget(window.fit_view, 1)
+    window.data_edit_bar = DataEditBar()  # editDataCheck: data_editor
+    layout.addWidget(window.data_edit_bar)
     layout.addWidget(window.loss_equation)
     return panel
 
@@ -252,10 +256,26 @@ def build_menus(window) -> None:
     )
     file_menu.addSeparator()
     action(
+        file_menu,
+        "Save as &lesson…",
+        [],
+        lambda: window.lessons.save_as_lesson(),
+        "saveLessonAction",
+    )
+    action(
         file_menu, "Reset se&ttings", [], window.reset_settings, "resetSettingsAction"
     )
     file_menu.addSeparator()
     action(file_menu, "&Quit", ["Ctrl+Q"], window.close, "quitAction")
+    edit_menu = window.menuBar().addMenu("&Edit")  # data edits: data_editor
+    window.undo_edit_action = action(
+        edit_menu, "&Undo data edit", ["Ctrl+Z"],
+        lambda: window.data_editor.undo(), "undoEditAction",
+    )  # fmt: skip
+    window.redo_edit_action = action(
+        edit_menu, "&Redo data edit", ["Ctrl+Shift+Z"],
+        lambda: window.data_editor.redo(), "redoEditAction",
+    )  # fmt: skip
     run_menu = window.menuBar().addMenu("&Run")
     window.run_action = action(
         run_menu, "Run / &pause", ["Space"], window.toggle_run, "runAction"
@@ -294,6 +314,8 @@ def build_menus(window) -> None:
     )
     window.side_panel_action.setCheckable(True)
     window.side_panel_action.setChecked(True)
+    window.lessons_menu = window.menuBar().addMenu("&Lessons")
+    window.lessons_menu.setObjectName("lessonsMenu")
     help_menu = window.menuBar().addMenu("&Help")
     action(
         help_menu,
@@ -312,6 +334,8 @@ def connect_widgets(window) -> None:
     c = window.controls
     c.scaling_box.changed.connect(window.set_scaling)
     window.stability = StabilityPanel(window)
+    window.data_editor = DataEditor(window)
+    window.lessons = Lessons(window)
     c.step_requested.connect(window.step)
     c.run_toggled.connect(window.playback.toggled)
     c.reset_requested.connect(window.reset)
