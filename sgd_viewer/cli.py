@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "equal_aspect, loss_equation, gradient_field, step_taken, momentum, "
         "explain =true|false",
     )
+    window.add_argument(
+        "--presentation",
+        action="store_true",
+        help="start in presentation mode: full screen, larger type and lines, "
+        "a compact toolbar for the side panel (F11 or Escape leaves it)",
+    )
     shot = parser.add_argument_group("screenshot (render offscreen and exit)")
     shot.add_argument(
         "--screenshot",

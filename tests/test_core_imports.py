@@ -43,6 +43,7 @@ ALL_CORE = (
     "sgd_viewer.core.scaling",
     "sgd_viewer.core.stability_empirical",
     "sgd_viewer.core.lessons",
+    "sgd_viewer.core.data_edits",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -67,6 +68,7 @@ TORCH_FREE = (
     "sgd_viewer.core.lessons",
     "sgd_viewer.core.stability",
     "sgd_viewer.options",
+    "sgd_viewer.core.data_edits",
 )
 
 

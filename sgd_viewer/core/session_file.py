@@ -160,7 +160,10 @@ def _data_document(data: Dataset) -> dict[str, Any]:
         )
     return {
         "kind": "points",
-        "name": os.path.basename(data.source) or data.name,
+        # A file's name (never its folder); edited points keep their own.
+        "name": os.path.basename(data.source)
+        if data.source not in ("", "edited")
+        else data.name,
         "x_label": data.x_label,
         "y_label": data.y_label,
         "x": data.x.tolist(),

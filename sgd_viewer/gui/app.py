@@ -104,6 +104,8 @@ def gui_main(args: Namespace) -> int:
     # A screenshot is a throwaway window: it neither reads nor writes settings.
     window.remember_on_close = not args.screenshot
     window.show()
+    if getattr(args, "presentation", False):  # a screenshot keeps its --size
+        window.presentation.enter(fullscreen=not args.screenshot)
     opened = not args.file or window.open_file(args.file)
     if opened and args.lesson:
         opened = window.open_lesson(args.lesson)

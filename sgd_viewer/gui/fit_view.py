@@ -215,6 +215,11 @@ class FitView(PlotCanvas):
         """The plot's title in full (the one shown may be elided)."""
         return self._title.full_text
 
+    @property
+    def scatter(self) -> pg.ScatterPlotItem:
+        """The points' item: the data editor previews a dragged point on it."""
+        return self._scatter
+
     def line_reach(self) -> tuple[float, float]:
         """The lowest and highest y the view may grow to for a line."""
         low, high = self._data_y

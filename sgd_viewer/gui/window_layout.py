@@ -31,6 +31,7 @@ from sgd_viewer.gui.hover_readouts import StepHover
 from sgd_viewer.gui.lesson_panel import Lessons
 from sgd_viewer.gui.loss_view import LossView
 from sgd_viewer.gui.lr_strip import LrStrip
+from sgd_viewer.gui.presentation import Presentation
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.runs_panel import RunsPanel
 from sgd_viewer.gui.slices_view import SlicesView
@@ -314,6 +315,13 @@ def build_menus(window) -> None:
     )
     window.side_panel_action.setCheckable(True)
     window.side_panel_action.setChecked(True)
+    action(
+        view_menu,
+        "P&resentation mode",
+        ["F11"],
+        lambda: window.presentation.toggle(),
+        "presentationAction",
+    )
     window.lessons_menu = window.menuBar().addMenu("&Lessons")
     window.lessons_menu.setObjectName("lessonsMenu")
     help_menu = window.menuBar().addMenu("&Help")
@@ -361,3 +369,4 @@ def connect_widgets(window) -> None:
         window.loss_view, lambda step: presenter.losses_at(window.session, step)
     )
     window.curve_tabs.currentChanged.connect(lambda _: window._refresh_views())
+    window.presentation = Presentation(window)

@@ -37,6 +37,8 @@ def _checkpoints_every_16_steps(monkeypatch):
     from sgd_viewer.core import checkpoints
 
     monkeypatch.setattr(checkpoints, "REPLAY_SECONDS", 1e-12)
+
+
 START = (-1.0, 1.0)
 STEPS = 80
 #: Where the plan changes settings: 16 is the first checkpoint (the store
