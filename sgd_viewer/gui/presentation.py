@@ -23,7 +23,7 @@ from sgd_viewer.gui.presentation_toolbar import PresentationToolbar
 SCALE = 1.6
 #: The upper plots' share of the height in presentation mode (the loss curve
 #: has the rest): at 1280×720 the usual 70 % left its ticks overlapping.
-PLOTS_SHARE = 0.56
+PLOTS_SHARE = 0.62
 _SIZED_BY_SCREEN = Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
 
 
