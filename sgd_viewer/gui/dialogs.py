@@ -23,6 +23,8 @@ SHORTCUTS = (
     ("Frame the views", "F"),
     ("Pin the guess under the cursor as my line", "P"),
     ("Show or hide the side panel", "F9"),
+    ("Presentation mode (Escape leaves it)", "F11"),
+    ("Undo / redo a data edit", "Ctrl+Z / Ctrl+Shift+Z"),
     ("Keyboard shortcuts", "F1"),
     ("Quit", "Ctrl+Q"),
 )
