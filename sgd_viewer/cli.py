@@ -32,6 +32,7 @@ from sgd_viewer.fit_sessions import (
     session_main,
     write_script_file,
 )
+from sgd_viewer.fit_summary import summary
 from sgd_viewer.options import (  # noqa: F401 (re-exported for scripts)
     DEFAULTS,
     EXIT_BAD_INPUT,
@@ -281,40 +282,6 @@ def _log_line(out, step, loss, n, reduction, a, b) -> None:
         f"step {int(step):>7d}  loss {float(loss):<12.6g} mse {float(mse):<10.6g} "
         f"a {float(a):< 10.6f} b {float(b):< 10.6f}\n"
     )
-
-
-def summary(trainer) -> dict[str, Any]:
-    """The JSON summary of a finished (or diverged) run."""
-    problem, config = trainer.problem, trainer.config
-    a, b = trainer.parameters
-    return {
-        "status": "diverged" if trainer.status == "diverged" else "ok",
-        "message": trainer.message,
-        "steps": trainer.step_count,
-        "epoch": trainer.epoch,
-        "a": a,
-        "b": b,
-        "loss": float(problem.loss(a, b, config.reduction)),
-        "mse": float(problem.loss(a, b)),
-        "n": problem.n,
-        "data": trainer.data.name,
-        "optimizer": config.optimizer,
-        "lr": config.lr,
-        "hyperparameters": dict(config.hyperparameters),
-        "batch_size": config.batch_size or "full",
-        "schedule": config.schedule,
-        "schedule_options": dict(config.schedule_options),
-        "reduction": config.reduction,
-        "dtype": config.dtype,
-        "start": list(trainer.start),
-        "optimum": {
-            "a": problem.a_opt,
-            "b": problem.b_opt,
-            "loss": problem.loss_opt(config.reduction),
-        },
-        "lr_max": problem.lr_max(config.reduction),
-        "condition_number": problem.condition_number(),
-    }
 
 
 def fit_main(argv: Sequence[str]) -> int:

@@ -116,9 +116,9 @@ def write_script_file(path: str, data, start, entry: RunEntry) -> None:
 
 def session_main(args: argparse.Namespace) -> int:
     """``fit --session FILE [--steps N] [--json]``: replay and report."""
-    from sgd_viewer.cli import summary
     from sgd_viewer.core.race import Race
     from sgd_viewer.core.recipe import replay
+    from sgd_viewer.fit_summary import summary
 
     try:
         saved = read_session(args.session)
