@@ -340,6 +340,11 @@ def show_surface(surface_view, loss_view, session: Session) -> None:
     if getattr(surface_view, "shown_surface", None) != shown:
         surface_view.shown_surface = shown
         surface_view.set_problem(problem, reduction, session.start)
+        if session.data is not session.raw_data:  # feature scaling
+            surface_view.show_caption(
+                f" · scaled data, κ = {problem.condition_number():.3g} "
+                f"(raw: {session.raw_problem.condition_number():.3g})"
+            )
     loss_view.set_optimum(problem.loss_opt(reduction))
 
 

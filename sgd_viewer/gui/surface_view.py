@@ -218,6 +218,15 @@ class SurfaceView(PlotCanvas):
         item.setVisible(shown and self._stand_ins[item].isVisible())
 
     # ------------------------------------------------------------- the data
+    def show_caption(self, note: str) -> None:
+        """The title: which loss, and ``note`` (e.g. the scaling) after it."""
+        what = (
+            "mean squared error"
+            if self._reduction == "mean"
+            else "sum of squared errors"
+        )
+        self._title.set_text(f"Loss surface L(a, b): {what}{note}")
+
     def set_problem(
         self,
         problem: Problem,
@@ -227,8 +236,7 @@ class SurfaceView(PlotCanvas):
     ) -> None:
         """Show the surface of ``problem`` over ``view`` (default: fits start)."""
         self._problem, self._reduction = problem, reduction
-        what = "mean squared error" if reduction == "mean" else "sum of squared errors"
-        self._title.set_text(f"Loss surface L(a, b): {what}")
+        self.show_caption("")
         view = view or problem.default_view(start)
         self._optimum.setData([problem.a_opt], [problem.b_opt])
         self.set_start(*start)

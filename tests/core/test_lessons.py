@@ -108,3 +108,66 @@ def test_pages_need_a_title_and_pages() -> None:
 def test_an_unknown_lesson_names_the_ones_there_are() -> None:
     with pytest.raises(LessonError, match="no lesson called 'nope'; there are: 01-"):
         find_lesson("nope")
+
+
+def _play(name: str, index: int, steps: int, data=None):
+    saved = read_session(find_lesson(name).session_path)
+    data = data if data is not None else saved.data
+    trainer, batches = play_recipe(saved.runs[index].recipe, data, saved.start, steps)
+    losses = np.concatenate([batch.loss for batch in batches])
+    return trainer, losses, Problem.from_data(data.x, data.y), saved
+
+
+def test_the_notebook_lessons_do_what_the_notebook_did() -> None:
+    _, losses, problem, _ = _play("01-notebook-animation", 0, 1200)
+    assert losses[-1] == pytest.approx(problem.loss_opt("mean"), rel=0.01)
+    trainer, _, _, _ = _play("02-autograd-loop", 0, 500)
+    a, b = trainer.parameters  # the notebook's printed result
+    assert (a, b) == pytest.approx((2.997994, 7.997290), abs=2e-6)
+
+
+def test_standardizing_the_cars_data_converges_where_raw_crawls() -> None:
+    from sgd_viewer.core.recipe import RunRecipe
+    from sgd_viewer.core.scaling import scale
+
+    _, raw, problem, saved = _play("05-feature-scaling", 0, 300)
+    assert raw[-1] > 1.05 * problem.loss_opt("mean")
+    scaled_data, _ = scale(saved.data, "standardize")
+    scaled = Problem.from_data(scaled_data.x, scaled_data.y)
+    recipe = saved.runs[0].recipe  # the same 0.9·lr_max, of the scaled data
+    same = RunRecipe(
+        recipe.config.with_changes(lr=0.9 * scaled.lr_max("mean")),
+        recipe.label,
+        recipe.colour,
+    )
+    _, batches = play_recipe(same, scaled_data, saved.start, 300)
+    assert batches[-1].loss[-1] == pytest.approx(scaled.loss_opt("mean"), rel=1e-9)
+
+
+def test_smaller_batches_are_noisier() -> None:
+    spread = [np.std(_play("06-minibatch-noise", i, 600)[1][-200:]) for i in range(3)]
+    batch_1, batch_8, full = spread
+    assert batch_1 > 2 * batch_8 > 2 * full
+
+
+def test_every_adaptive_method_gets_there() -> None:
+    for index in range(4):
+        trainer, losses, problem, _ = _play("07-adaptive-methods", index, 600)
+        assert trainer.status != "diverged"
+        assert losses[-1] < 1.1 * problem.loss_opt("mean")
+
+
+def test_anscombes_four_sets_share_one_surface() -> None:
+    from sgd_viewer.core.data import load_bundled
+
+    problems = [
+        Problem.from_data(d.x, d.y)
+        for d in (load_bundled(f"anscombe-{k}") for k in range(1, 5))
+    ]
+    first = problems[0]
+    for other in problems[1:]:
+        assert other.lr_max("mean") == pytest.approx(first.lr_max("mean"), rel=1e-6)
+        assert other.condition_number() == pytest.approx(first.condition_number())
+        assert (other.a_opt, other.b_opt) == pytest.approx(
+            (first.a_opt, first.b_opt), abs=3e-3
+        )

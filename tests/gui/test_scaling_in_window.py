@@ -31,6 +31,7 @@ def test_standardizing_x_rounds_the_surface_and_maps_back(window, qtbot):
     assert snap["scaling"]["a_original"] == pytest.approx(slope, rel=1e-6)
     assert snap["scaling"]["b_original"] == pytest.approx(intercept, rel=1e-6)
     assert "κ = 1" in window.readouts.labels["scaling"].text()
+    assert "κ = 1 (raw: 2.57e+03)" in window.surface_view._title.full_text
     # The runs fit the scaled data: x has mean 0 and standard deviation 1.
     assert window.session.data.x.mean() == pytest.approx(0, abs=1e-12)
     assert window.session.raw_data.x.std() == pytest.approx(data.x.std())
