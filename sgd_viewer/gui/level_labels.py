@@ -46,6 +46,7 @@ class LevelLabels:
         inside = inside_a & (b >= inner.b_min) & (b <= inner.b_max)
         taken: list[QRectF] = []  # scene rectangles of the labels placed
         view_box = self._plot.getViewBox()
+        plot_area = view_box.sceneBoundingRect()
         for level, ring in zip(levels[1::2], rings[1::2], strict=False):
             ring = ring[inside[ring] & self._clear_of(a[ring], b[ring], avoid)]
             if ring.size == 0:
@@ -58,6 +59,11 @@ class LevelLabels:
             anchor = view_box.mapViewToScene(QPointF(a[top], b[top]))
             box = label.rect().translated(anchor)  # pixels: the scene's units
             if any(box.intersects(other) for other in taken):
+                continue
+            # Whole inside the plot, with a label's height to spare: larger
+            # text (presentation mode) must not be cut at the edge either.
+            room = box.adjusted(0, -box.height(), 0, box.height())
+            if not plot_area.contains(room):
                 continue
             taken.append(box)
             self._plot.addItem(label, ignoreBounds=True)
