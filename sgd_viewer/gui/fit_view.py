@@ -173,8 +173,14 @@ class FitView(PlotCanvas):
             self.set_line(*self.line_parameters)
 
     def _legend_rename(self, item, text: str) -> None:
-        self._legend.removeItem(item)
-        self._legend.addItem(item, text)
+        label = self._legend.getLabel(item)
+        if label is not None:
+            # In place: a new label would take the legend's text size afresh
+            # (presentation mode scales labels it finds once).
+            label.setText(text)
+            self._legend.updateSize()
+        else:
+            self._legend.addItem(item, text)
 
     def set_line(self, a: float, b: float) -> None:
         """Draw the fitted line ``y = a·x + b`` (and its residuals)."""

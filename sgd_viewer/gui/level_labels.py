@@ -23,6 +23,8 @@ class LevelLabels:
     def __init__(self, plot: pg.PlotItem) -> None:
         self._plot = plot
         self.labels: list[PixelLabel] = []
+        #: How much larger than drawn the labels will show (presentation mode).
+        self.text_scale = 1.0
 
     def place(
         self,
@@ -60,9 +62,11 @@ class LevelLabels:
             box = label.rect().translated(anchor)  # pixels: the scene's units
             if any(box.intersects(other) for other in taken):
                 continue
-            # Whole inside the plot, with a label's height to spare: larger
-            # text (presentation mode) must not be cut at the edge either.
-            room = box.adjusted(0, -box.height(), 0, box.height())
+            # Whole inside the plot, also once presentation mode has grown
+            # the text by ``text_scale`` (it scales labels after they are placed).
+            grow_x = box.width() * (self.text_scale - 1.0) / 2
+            grow_y = box.height() * (self.text_scale - 1.0)
+            room = box.adjusted(-grow_x, -grow_y, grow_x, grow_y)
             if not plot_area.contains(room):
                 continue
             taken.append(box)

@@ -90,6 +90,7 @@ class Presentation(QObject):
         self.toolbar.show()
         window.state_changed.connect(self.toolbar.follow)
         self.scaler.apply()
+        self._window.surface_view.level_labels.text_scale = SCALE
         self._escape.setEnabled(True)
         if fullscreen:
             window.showFullScreen()
@@ -105,6 +106,7 @@ class Presentation(QObject):
         self._escape.setEnabled(False)
         window.state_changed.disconnect(self.toolbar.follow)
         self.scaler.restore()
+        self._window.surface_view.level_labels.text_scale = 1.0
         self.toolbar.hide()
         window.side_panel.setHidden(saved["side_hidden"])
         if saved["fullscreen"]:

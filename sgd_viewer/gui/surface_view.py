@@ -177,7 +177,7 @@ class SurfaceView(PlotCanvas):
         self._current.setVisible(False)  # until there is a current point
         self._arrow.setVisible(False)
         plot.addItem(self._start)
-        self._level_labels = LevelLabels(self.getPlotItem())
+        self.level_labels = LevelLabels(self.getPlotItem())
         self.arrows = SurfaceArrows(self.getPlotItem())
         self._start.sigPositionChanged.connect(self._on_handle_moved)
         self._start.sigPositionChangeFinished.connect(self._on_handle_released)
@@ -274,7 +274,7 @@ class SurfaceView(PlotCanvas):
         self.levels = problem.contour_levels(view, CONTOUR_COUNT, self._reduction)
         a, b = problem.ellipses(self.levels, self._reduction, clip=view.expanded(3.0))
         self._contours.setData(a, b)
-        self._level_labels.place(
+        self.level_labels.place(
             self.levels, a, b, view, [self.start_position, self.current]
         )
         self.arrows.set_field(problem, view, self._reduction)

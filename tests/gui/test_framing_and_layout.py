@@ -171,7 +171,7 @@ def test_level_labels_keep_clear_of_the_start_handle(window, qtbot):
     # A start on a labelled ring's top would put its label on the handle.
     window.set_start(start[0], start[1])
     view.settle()
-    for label in view._level_labels.labels:
+    for label in view.level_labels.labels:
         centre = label.sceneBoundingRect().center()
         assert math.hypot(centre.x() - handle.x(), centre.y() - handle.y()) > 20
 
