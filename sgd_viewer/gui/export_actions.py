@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from sgd_viewer.gui.figure_export import (
     FORMATS,
     FigureDialog,
     FigureError,
+    save_buttons,
     write_figure,
 )
 
@@ -103,15 +103,7 @@ class AnimationDialog(QDialog):
         form.addRow("Show", self.what_combo)
         form.addRow("Format", self.format_combo)
         form.addRow(self.summary)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save
-            | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.setObjectName("animationButtons")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save…")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(save_buttons(self, "animationButtons"))
         for spin in (self.frames_spin, self.steps_spin, self.fps_spin):
             spin.valueChanged.connect(self._summarise)
         self.format_combo.currentIndexChanged.connect(self._format_changed)

@@ -195,6 +195,18 @@ def write_screenshot(widget: QWidget, path: str) -> None:
         raise FigureError(f"{path}: cannot be written")
 
 
+def save_buttons(dialog: QDialog, name: str) -> QDialogButtonBox:
+    """Save… and Cancel, wired to ``dialog``'s accept and reject."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.setObjectName(name)
+    buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save…")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 class FigureDialog(QDialog):
     """What to export, in which format and at which scale; the file name is
     asked for after (its suffix, when given, chooses the format)."""
@@ -214,15 +226,7 @@ class FigureDialog(QDialog):
         form.addRow("Show", self.what_combo)
         form.addRow("Format", self.format_combo)
         form.addRow("Scale", self.scale_combo)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save
-            | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.setObjectName("figureButtons")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save…")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(save_buttons(self, "figureButtons"))
 
     def _format_changed(self) -> None:
         # A drawing has no pixels to scale.
