@@ -12,10 +12,14 @@ Imports torch (through the trainer); never Qt.
 
 from __future__ import annotations
 
+import torch
+
+from sgd_viewer.core.closed_form import ClosedFormTerms, closed_form_losses
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
 from sgd_viewer.core.problem import Problem
+from sgd_viewer.core.stepping import Stepping
 from sgd_viewer.core.trainer import Trainer
 
 
@@ -63,11 +67,30 @@ class Race:
             trainer.set_data(data, self.problem)
 
     def step(self, count: int) -> dict[int, StepBatch]:
-        """``count`` more steps of every run still going, by run id."""
-        return {
-            run_id: trainer.step(count)
+        """``count`` more steps of every run still going, by run id.
+
+        Full-batch runs of one dtype and device step in lockstep: one autograd
+        graph and one ``backward`` give every one of them its gradient (see
+        :func:`step_in_lockstep`); the others step one after another.
+        """
+        going = {
+            run_id: trainer
             for run_id, trainer in self.trainers.items()
             if trainer.status != "diverged"
+        }
+        groups: dict[tuple, list[int]] = {}
+        for run_id, trainer in going.items():
+            if trainer.steps_in_lockstep:
+                key = (trainer.config.dtype, trainer.config.device)
+                groups.setdefault(key, []).append(run_id)
+        batches: dict[int, StepBatch] = {}
+        for run_ids in groups.values():
+            if len(run_ids) > 1:
+                stepped = step_in_lockstep([going[i] for i in run_ids], count)
+                batches.update(zip(run_ids, stepped, strict=True))
+        return {
+            run_id: batches[run_id] if run_id in batches else trainer.step(count)
+            for run_id, trainer in going.items()
         }
 
     def rewind(self, step: int) -> None:
@@ -85,3 +108,45 @@ class Race:
     def going(self) -> bool:
         """Whether any run can still take a step."""
         return any(t.status != "diverged" for t in self.trainers.values())
+
+
+def step_in_lockstep(trainers: list[Trainer], count: int) -> list[StepBatch]:
+    """``count`` steps of full-batch closed-form runs of one dtype, together.
+
+    Each step stacks the runs' parameters, computes every run's closed-form
+    loss element by element and calls ``backward`` once on their sum: the
+    gradient of a sum is each run's own gradient, and each element goes
+    through the same operations as a trainer stepping alone computes
+    (``core.closed_form``), so every run's numbers are bit for bit its own
+    trainer's. Autograd's fixed cost per ``backward`` is then paid once a
+    step instead of once a run. Each run's optimizer update, schedule, row
+    and checkpoints are its own (:class:`~sgd_viewer.core.stepping.Stepping`);
+    a run that diverges drops out and the others go on.
+    """
+    steppings = [Stepping(trainer, count) for trainer in trainers]
+    going = list(steppings)
+    terms = ClosedFormTerms.stacked([t.closed_form_terms for t in trainers])
+    for _ in range(count):
+        lrs = [s.group["lr"] for s in going]
+        params_a, params_b = [], []
+        for stepping in going:
+            stepping.a.grad = None
+            stepping.b.grad = None
+            params_a.append(stepping.a)
+            params_b.append(stepping.b)
+        losses = closed_form_losses(torch.stack(params_a), torch.stack(params_b), terms)
+        losses.sum().backward()
+        values = losses.tolist()
+        still = []
+        for stepping, lr_used, value in zip(going, lrs, values, strict=True):
+            stepping.update(lr_used)
+            if stepping.record(lr_used, value + stepping.loss_offset):
+                still.append(stepping)
+        if len(still) != len(going):
+            if not still:
+                break
+            going = still
+            terms = ClosedFormTerms.stacked(
+                [s.trainer.closed_form_terms for s in going]
+            )
+    return [s.finish(count, sharing=len(trainers)) for s in steppings]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sgd_viewer.core.closed_form import closed_form_constants
 from sgd_viewer.core.optimizers import get_optimizer
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.stability import (
@@ -182,23 +183,19 @@ def _decayed_square(average: torch.Tensor, decay, grad: torch.Tensor) -> None:
 
 
 class ClosedFormLoss:
-    """The Trainer's closed-form loss ``|W·(a, b) − c|² + R`` of many fits.
+    """The Trainer's closed-form loss (``core.closed_form``) of many fits.
 
-    ``W = √scale·[[√Cxx, 0], [x̄, 1]]`` and ``c = W·(a*, b*)`` as in
-    ``Trainer._prepare_closed_form``. The residuals and the gradient
-    ``2·Wᵀ·r`` are written out element by element in autograd's order (its
-    ``addmv`` forward, ``dot`` and ``mv`` backward): one batched ``mm`` gave
-    the same numbers but for the last bit in a quarter of the cells (BLAS
-    fuses multiply-adds), and a chaotic cell (RMSprop at a large lr) grows
-    such a bit into a visible difference within a few dozen steps.
+    The residuals are the trainer's element-wise operations, and the
+    gradient ``2·Wᵀ·r`` is written out in autograd's order for them (the
+    residuals doubled, then each weight's term, the two terms of ``a``
+    summed), so every cell equals a trainer's run bit for bit: a batched
+    ``mm`` fuses multiply-adds, and a chaotic cell (RMSprop at a large lr)
+    grows such a last bit into a visible difference within a few dozen steps.
     """
 
     def __init__(self, problem: Problem, reduction: str) -> None:
-        root = math.sqrt(problem.scale(reduction))
-        sqrt_cxx = math.sqrt(problem.cxx)
-        self.w_aa, self.w_ba, self.w_bb = root * sqrt_cxx, root * problem.x_mean, root
-        self.c_a = -(root * sqrt_cxx * problem.a_opt)
-        self.c_b = -(root * problem.y_mean)
+        constants = closed_form_constants(problem, reduction)
+        self.w_aa, self.w_ba, self.w_bb, self.c_a, self.c_b = constants
 
     def residuals(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = params[0], params[1]

@@ -14,22 +14,21 @@ never Qt.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from sgd_viewer.core.checkpoints import Checkpoint, CheckpointStore
+from sgd_viewer.core.closed_form import ClosedFormTerms, closed_form_losses
 from sgd_viewer.core.config import TrainingConfig, needs_reset
 from sgd_viewer.core.data import Dataset
-from sgd_viewer.core.history import COLUMNS, StepBatch
+from sgd_viewer.core.history import StepBatch
 from sgd_viewer.core.optimizers import get_optimizer
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.schedules import get_schedule
-from sgd_viewer.core.torch_state import bare_step
+from sgd_viewer.core.stepping import Stepping
 from sgd_viewer.core.torch_state import copied as _copied
-from sgd_viewer.core.torch_state import is_plain_sgd as _is_plain_sgd
 
 #: A run counts as diverged once its loss exceeds this multiple of the largest of
 #: the loss at the start, at the origin and at the optimum (or is not finite).
@@ -211,30 +210,15 @@ class Trainer:
 
     # ---------------------------------------------------------------- losses
     def _prepare_closed_form(self, dtype: torch.dtype, device: str) -> None:
-        """Tensors for the closed-form loss ``|W·(a, b) − c|² + R``.
-
-        ``W = [[√Cxx, 0], [x̄, 1]]`` factors the Hessian (``H = 2·WᵀW``) and
-        ``c = W·(a*, b*)``: the two residuals are ``√Cxx·(a − a*)`` and
-        ``a·x̄ + b − ȳ``, the centred form of DESIGN.md §4. Three autograd nodes
-        (stack, addmv, dot) instead of ten make a step as cheap as the lesson's
-        per-point loop at n = 50; the constant R is added outside the graph.
-        For the sum reduction W and c carry a factor √n.
-        """
-        p = self.problem
-        root = math.sqrt(p.scale(self.config.reduction))
-        sqrt_cxx = math.sqrt(p.cxx)
-        weights = [[root * sqrt_cxx, 0.0], [root * p.x_mean, root]]
-        target = [root * sqrt_cxx * p.a_opt, root * p.y_mean]
-        self._weights = torch.tensor(weights, dtype=dtype, device=device)
-        self._negative_target = -torch.tensor(target, dtype=dtype, device=device)
-        self._loss_offset = p.loss_opt(self.config.reduction)
+        """The constants of the closed-form loss (see ``core.closed_form``)."""
+        self.closed_form_terms = ClosedFormTerms.of(
+            self.problem, self.config.reduction, dtype, device
+        )
+        self._loss_offset = self.problem.loss_opt(self.config.reduction)
 
     def _closed_form_loss(self) -> torch.Tensor:
         """Full-data loss less its constant R: O(1) in n."""
-        residuals = torch.addmv(
-            self._negative_target, self._weights, torch.stack((self.a, self.b))
-        )
-        return residuals.dot(residuals)
+        return closed_form_losses(self.a, self.b, self.closed_form_terms)
 
     def _per_point_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The lesson's loss: squared errors of every point, summed or averaged."""
@@ -258,6 +242,18 @@ class Trainer:
         return lambda: self._per_point_loss(xb, yb)
 
     # ------------------------------------------------------------------ steps
+    @property
+    def steps_in_lockstep(self) -> bool:
+        """Whether a race may compute this run's gradient together with
+        others' (one backward pass): a full-batch closed-form loss and an
+        optimizer that needs no closure, on a run still going."""
+        return (
+            self.config.loss_form == "closed"
+            and self.config.effective_batch_size(self.problem.n) is None
+            and not self._needs_closure
+            and self.status != "diverged"
+        )
+
     def step(self, count: int = 1) -> StepBatch:
         """Run ``count`` optimizer steps and return them.
 
@@ -266,29 +262,16 @@ class Trainer:
         """
         if self.status == "diverged":
             return StepBatch.empty(status="diverged", message=self.message)
-        rows: dict[str, list] = {name: [] for name in COLUMNS}
         a, b, optimizer = self.a, self.b, self.optimizer
-        problem, reduction = self.problem, self.config.reduction
-        batch_size = self.config.effective_batch_size(problem.n)
-        full_batch = batch_size is None
-        closed_form = full_batch and self.config.loss_form == "closed"
-        loss_offset = self._loss_offset if closed_form else 0.0
-        scale = problem.scale(reduction)
-        a_opt, x_mean, y_mean = problem.a_opt, problem.x_mean, problem.y_mean
-        cxx, loss_opt = problem.cxx, problem.loss_opt(reduction)
+        batch_size = self.config.effective_batch_size(self.problem.n)
         closure_needed = self._needs_closure
-        schedule = self._schedule
         group = optimizer.param_groups[0]
-        plain_sgd = schedule is None and _is_plain_sgd(optimizer)
-        step_now = bare_step(optimizer) or optimizer.step
-        checkpoints = self.checkpoints
-        interval = checkpoints.interval
-        next_checkpoint = (self.step_count // interval + 1) * interval
-        diverged_step = None
-        blown_loss = float("nan")
-        began = time.perf_counter()
-        if count > 0:
-            self.status = "running"  # also what checkpoints taken below record
+        stepping = Stepping(self, count)
+        loss_offset, update, record = (
+            stepping.loss_offset,
+            stepping.update,
+            stepping.record,
+        )
         for _ in range(count):
             lr_used = group["lr"]
             loss_fn = self._loss_function(batch_size)
@@ -308,63 +291,11 @@ class Trainer:
                 b.grad = None
                 value = loss_fn()
                 value.backward()
-                if plain_sgd:
-                    with torch.no_grad():
-                        a.add_(a.grad, alpha=-lr_used)
-                        b.add_(b.grad, alpha=-lr_used)
-                else:
-                    step_now()
+                update(lr_used)
                 batch_loss = value.item() + loss_offset
-            if schedule is not None:
-                schedule.step()
-            a_now, b_now = a.item(), b.item()
-            # Problem.loss inlined on floats: numpy scalars would cost 5 µs a step.
-            slope_error = a_now - a_opt
-            centre_error = a_now * x_mean + b_now - y_mean
-            loss_now = (
-                cxx * slope_error * slope_error + centre_error * centre_error
-            ) * scale + loss_opt
-            step_number = self.step_count + 1
-            if not (
-                math.isfinite(a_now)
-                and math.isfinite(b_now)
-                and math.isfinite(batch_loss)
-                and loss_now <= self._loss_limit
-            ):
-                diverged_step = step_number
-                blown_loss = loss_now
+            if not record(lr_used, batch_loss):
                 break
-            self.step_count = step_number
-            if full_batch:
-                self.epoch = step_number
-            rows["step"].append(step_number)
-            rows["epoch"].append(self.epoch)
-            rows["a"].append(a_now)
-            rows["b"].append(b_now)
-            rows["loss"].append(loss_now)
-            rows["batch_loss"].append(batch_loss)
-            rows["grad_a"].append(a.grad.item())
-            rows["grad_b"].append(b.grad.item())
-            rows["lr"].append(lr_used)
-            if step_number == next_checkpoint:
-                checkpoints.add(
-                    self._checkpoint({name: rows[name][-1] for name in COLUMNS})
-                )
-                interval = checkpoints.interval  # thinning may have doubled it
-                next_checkpoint = (step_number // interval + 1) * interval
-        if count >= 16 and rows["a"]:
-            checkpoints.adapt((time.perf_counter() - began) / len(rows["a"]))
-        if rows["a"]:
-            self._last_good = (rows["a"][-1], rows["b"][-1])
-        if diverged_step is None:
-            self.status = "running"
-            return StepBatch.from_rows(rows)
-        self._restore_last_good()
-        self.status = "diverged"
-        self.message = self.divergence_message(diverged_step, blown_loss)
-        return StepBatch.from_rows(
-            rows, status="diverged", message=self.message, diverged_step=diverged_step
-        )
+        return stepping.finish(count)
 
     # ----------------------------------------------------------- checkpoints
     def _checkpoint(self, row: dict[str, float] | None) -> Checkpoint:
