@@ -197,6 +197,10 @@ class PixelMarker(QGraphicsPathItem):
         self.setBrush(pg.mkBrush(brush) if brush is not None else QBrush())
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
+        # Its paint is Python (to antialias): painted once into a pixmap that
+        # Qt then blits wherever the marker moves, a frame's seventeen
+        # markers cost no Python call until one changes shape or colour.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     @classmethod
     def cross(cls, size_px: float, pen) -> PixelMarker:

@@ -130,7 +130,7 @@ class SurfaceView(PlotCanvas):
         # other runs' paths and points.
         self._rest = DataPath(view_box, pg.mkPen(faint(PATH_COLOUR), width=2))
         self._path_colour = PATH_COLOUR
-        self._others = RunLayers(plot, width=2, marker_px=9)
+        self._others = RunLayers(plot, width=1, marker_px=9)
         self._arrow = PixelMarker(
             pg.mkPen(ARROW_COLOUR, width=3, cap=Qt.PenCapStyle.FlatCap),
             ARROW_COLOUR,

@@ -40,12 +40,19 @@ from sgd_viewer.core.recipe import RunRecipe
 RunBatches = dict[int, StepBatch]
 
 MAX_EMITS_PER_SECOND = 60
-#: Wall time one chunk of steps may take: short enough that pausing, dragging
-#: and a changed learning rate answer at once, long enough to amortise overhead.
-CHUNK_SECONDS = 0.003
-#: Messages go out once a chunk ends past this; chunks end at random points of
-#: the interval, so aiming half a chunk early makes the average 1/60 s.
-_EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - CHUNK_SECONDS / 2
+#: Longest wall time one chunk of steps may take: short enough that pausing,
+#: dragging and a changed learning rate answer within a frame.
+CHUNK_SECONDS = 0.012
+#: Shortest chunk a running loop aims for.
+MIN_CHUNK_SECONDS = 0.001
+#: Messages go out once this long has passed since the last one. Running flat
+#: out, a chunk is sized to end right then (from the measured time a step
+#: takes): one chunk per frame where it fits, each chunk's fixed cost (a
+#: race's setup, a timer's round trip) paid once a frame, not five times.
+_EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - 0.0005
+#: A chunk ending this close before a message is due sends it: another chunk
+#: that short would cost more than it trains.
+_EMIT_SLACK = 0.001
 #: Longest a running loop waits for the window to draw the steps it sent; a
 #: window that draws slower (or not at all: minimised, behind a dialog) then
 #: only slows the run, never stops it.
@@ -125,7 +132,10 @@ class TrainerWorker(QObject):
         self._last_emit = 0.0
         self._last_tick = 0.0
         self._step_credit = 0.0
+        #: Steps of the first chunk, before a step's time is known.
         self._chunk_steps = 16
+        #: Measured wall time of one step (of every run), smoothed.
+        self._seconds_per_step: float | None = None
         self._generation = 0
 
     # ----------------------------------------------------------- life cycle
@@ -408,7 +418,7 @@ class TrainerWorker(QObject):
             return
         now = time.perf_counter()
         if self._steps_per_second is None:
-            count = self._chunk_steps
+            count = self._flat_out_count(now)
         else:
             self._step_credit += (now - self._last_tick) * self._steps_per_second
             count = int(self._step_credit)
@@ -428,19 +438,31 @@ class TrainerWorker(QObject):
                 return
         if self._remaining is not None and self._remaining <= 0:
             self._stop_loop()
-        elif time.perf_counter() - self._last_emit >= _EMIT_INTERVAL:
+        elif time.perf_counter() - self._last_emit >= _EMIT_INTERVAL - _EMIT_SLACK:
             self._flush()
             # Turn-taking with the window (see the module's docstring).
             self.frame_shown.wait(FRAME_WAIT_SECONDS)
             earliest = time.perf_counter() - _EMIT_INTERVAL + MIN_TRAIN_SECONDS
             self._last_emit = max(self._last_emit, earliest)
 
+    def _flat_out_count(self, now: float) -> int:
+        """Steps that end about when the next message is due (at most
+        ``CHUNK_SECONDS`` of them; before any is measured, a few)."""
+        if self._seconds_per_step is None:
+            return self._chunk_steps
+        due = _EMIT_INTERVAL - (now - self._last_emit)
+        seconds = min(max(due, MIN_CHUNK_SECONDS), CHUNK_SECONDS)
+        return max(1, min(int(seconds / self._seconds_per_step), 100_000))
+
     def _adapt_chunk(self, count: int, seconds: float) -> None:
-        if self._steps_per_second is not None or count < self._chunk_steps:
+        if self._steps_per_second is not None:
             return
-        per_step = seconds / count
-        wanted = int(CHUNK_SECONDS / max(per_step, 1e-7))
-        self._chunk_steps = max(1, min(wanted, 4 * self._chunk_steps, 100_000))
+        per_step = max(seconds / count, 1e-8)
+        if self._seconds_per_step is None or count >= 4:
+            # The last chunk's speed, smoothed: a run that diverges or a
+            # setting that changes the cost shows within a few chunks.
+            previous = self._seconds_per_step or per_step
+            self._seconds_per_step = 0.5 * previous + 0.5 * per_step
 
     def _flush(self) -> None:
         """Send every step not yet sent, one batch per run."""

@@ -189,3 +189,48 @@ def test_pause_wakes_a_worker_waiting_for_its_frame(
     assert not worker.frame_shown.is_set()  # the worker is waiting for it
     worker.request_pause()
     qtbot.waitUntil(lambda: receiver.run_states == [True, False], timeout=5000)
+
+
+# ------------------------------------------------- one chunk per frame
+def _bare_worker() -> TrainerWorker:
+    """A worker that has not started (no thread, no torch): its pacing only."""
+    return TrainerWorker(generate(20), [(1, TrainingConfig())], (-1.0, 1.0))
+
+
+def test_first_chunk_is_short_until_a_step_is_timed():
+    worker = _bare_worker()
+    assert worker._flat_out_count(0.0) == worker._chunk_steps == 16
+
+
+def test_a_chunk_ends_when_the_next_frame_is_due():
+    worker = _bare_worker()
+    worker._adapt_chunk(100, 0.05)  # 0.5 ms a step
+    worker._last_emit = 10.0
+    # 6 ms after the last message: the next is due in about 10 ms.
+    due = worker_module._EMIT_INTERVAL - 0.006
+    assert worker._flat_out_count(10.006) == int(due / 0.0005)
+    # Right after a message: never more than CHUNK_SECONDS of steps at once.
+    assert worker._flat_out_count(10.0) == int(worker_module.CHUNK_SECONDS / 0.0005)
+
+
+def test_a_chunk_is_at_least_one_step_and_min_chunk_long():
+    worker = _bare_worker()
+    worker._adapt_chunk(10, 0.5)  # 50 ms a step: slower than a frame
+    worker._last_emit = 0.0
+    assert worker._flat_out_count(0.0) == 1
+    fast = _bare_worker()
+    fast._adapt_chunk(1000, 0.001)  # 1 µs a step
+    fast._last_emit = 0.0
+    # The frame is already due: still a chunk of MIN_CHUNK_SECONDS.
+    assert fast._flat_out_count(1.0) == int(worker_module.MIN_CHUNK_SECONDS / 1e-6)
+
+
+def test_the_step_time_follows_a_change_in_cost():
+    worker = _bare_worker()
+    worker._adapt_chunk(100, 0.01)  # 100 µs a step
+    for _ in range(8):
+        worker._adapt_chunk(100, 0.1)  # then 1 ms a step (runs were added)
+    assert worker._seconds_per_step == pytest.approx(0.001, rel=0.01)
+    # Tiny chunks (a Step of 2) do not move it.
+    worker._adapt_chunk(2, 10.0)
+    assert worker._seconds_per_step == pytest.approx(0.001, rel=0.01)
