@@ -12,9 +12,7 @@ Imports torch (through the trainer); never Qt.
 
 from __future__ import annotations
 
-import torch
-
-from sgd_viewer.core.closed_form import ClosedFormTerms, closed_form_losses
+from sgd_viewer.core.closed_form import ClosedFormTerms, lockstep_backward
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
@@ -115,28 +113,21 @@ def step_in_lockstep(trainers: list[Trainer], count: int) -> list[StepBatch]:
 
     Each step stacks the runs' parameters, computes every run's closed-form
     loss element by element and calls ``backward`` once on their sum: the
-    gradient of a sum is each run's own gradient, and each element goes
-    through the same operations as a trainer stepping alone computes
-    (``core.closed_form``), so every run's numbers are bit for bit its own
-    trainer's. Autograd's fixed cost per ``backward`` is then paid once a
-    step instead of once a run. Each run's optimizer update, schedule, row
-    and checkpoints are its own (:class:`~sgd_viewer.core.stepping.Stepping`);
-    a run that diverges drops out and the others go on.
+    gradient of a sum is each run's own gradient, and each element's
+    arithmetic is a trainer's own (``core.closed_form``; runs step in lockstep
+    only where ``lockstep_is_exact`` has checked that on this machine), so
+    every run's numbers are bit for bit its own trainer's. Autograd's fixed
+    cost per ``backward`` is then paid once a step instead of once a run.
+    Each run's optimizer update, schedule, row and checkpoints are its own
+    (:class:`~sgd_viewer.core.stepping.Stepping`); a run that diverges drops
+    out and the others go on.
     """
     steppings = [Stepping(trainer, count) for trainer in trainers]
     going = list(steppings)
     terms = ClosedFormTerms.stacked([t.closed_form_terms for t in trainers])
     for _ in range(count):
         lrs = [s.group["lr"] for s in going]
-        params_a, params_b = [], []
-        for stepping in going:
-            stepping.a.grad = None
-            stepping.b.grad = None
-            params_a.append(stepping.a)
-            params_b.append(stepping.b)
-        losses = closed_form_losses(torch.stack(params_a), torch.stack(params_b), terms)
-        losses.sum().backward()
-        values = losses.tolist()
+        values = lockstep_backward([s.a for s in going], [s.b for s in going], terms)
         still = []
         for stepping, lr_used, value in zip(going, lrs, values, strict=True):
             stepping.update(lr_used)

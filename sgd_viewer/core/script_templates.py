@@ -122,27 +122,17 @@ print(json.dumps({"a": a_final, "b": b_final, "loss": full_loss(a_final, b_final
 
 CLOSED_FORM = """
 # Full batch: the app computes the same loss in closed form from the
-# statistics, |W·(a, b) + c|² + R with W = √s·[[√Cxx, 0], [x̄, 1]] and
-# c = −W·(a*, b*) (s = n for sum, 1 for mean): O(1) per step at any n. The
-# residuals are written out element by element, as the app does; R is a
-# constant (no gradient), so it is left out of the tensor.
+# statistics, |W·(a, b) − c|² + R with W = [[√Cxx, 0], [x̄, 1]] and
+# c = W·(a*, b*) (× √n for sum): O(1) per step at any n. R is a constant
+# (no gradient), so it is left out of the tensor.
 root, sqrt_cxx = math.sqrt(scale), math.sqrt(cxx)
-w_aa, w_ba, w_bb, c_a, c_b = (
-    torch.tensor(value, dtype=DTYPE)
-    for value in (
-        root * sqrt_cxx,
-        root * x_mean,
-        root,
-        -(root * sqrt_cxx * a_opt),
-        -(root * y_mean),
-    )
-)
+W = torch.tensor([[root * sqrt_cxx, 0.0], [root * x_mean, root]], dtype=DTYPE)
+minus_c = torch.tensor([-(root * sqrt_cxx * a_opt), -(root * y_mean)], dtype=DTYPE)
 
 
 def closed_form_loss():
-    residual_a = a * w_aa + c_a
-    residual_b = (a * w_ba + b * w_bb) + c_b
-    return residual_a * residual_a + residual_b * residual_b
+    residuals = torch.addmv(minus_c, W, torch.stack((a, b)))
+    return residuals.dot(residuals)
 """
 
 BATCHES = '''

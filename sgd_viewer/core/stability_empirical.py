@@ -183,14 +183,15 @@ def _decayed_square(average: torch.Tensor, decay, grad: torch.Tensor) -> None:
 
 
 class ClosedFormLoss:
-    """The Trainer's closed-form loss (``core.closed_form``) of many fits.
+    """The Trainer's closed-form loss ``|W·(a, b) + c|² + R`` of many fits.
 
-    The residuals are the trainer's element-wise operations, and the
-    gradient ``2·Wᵀ·r`` is written out in autograd's order for them (the
-    residuals doubled, then each weight's term, the two terms of ``a``
-    summed), so every cell equals a trainer's run bit for bit: a batched
-    ``mm`` fuses multiply-adds, and a chaotic cell (RMSprop at a large lr)
-    grows such a last bit into a visible difference within a few dozen steps.
+    ``W = √scale·[[√Cxx, 0], [x̄, 1]]`` and ``c = −W·(a*, b*)`` as in
+    ``core.closed_form``. The residuals and the gradient ``2·Wᵀ·r`` are
+    written out element by element in autograd's order (its ``addmv``
+    forward, ``dot`` and ``mv`` backward): one batched ``mm`` gave the same
+    numbers but for the last bit in a quarter of the cells (BLAS fuses
+    multiply-adds), and a chaotic cell (RMSprop at a large lr) grows such a
+    bit into a visible difference within a few dozen steps.
     """
 
     def __init__(self, problem: Problem, reduction: str) -> None:

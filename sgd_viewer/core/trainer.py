@@ -20,7 +20,11 @@ import numpy as np
 import torch
 
 from sgd_viewer.core.checkpoints import Checkpoint, CheckpointStore
-from sgd_viewer.core.closed_form import ClosedFormTerms, closed_form_losses
+from sgd_viewer.core.closed_form import (
+    ClosedFormTerms,
+    lockstep_is_exact,
+    matrix_form_loss,
+)
 from sgd_viewer.core.config import TrainingConfig, needs_reset
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
@@ -210,15 +214,20 @@ class Trainer:
 
     # ---------------------------------------------------------------- losses
     def _prepare_closed_form(self, dtype: torch.dtype, device: str) -> None:
-        """The constants of the closed-form loss (see ``core.closed_form``)."""
+        """The constants of the closed-form loss ``|W·(a, b) + c|² + R``
+        (``core.closed_form``): ``W = [[√Cxx, 0], [x̄, 1]]`` factors the
+        Hessian (``H = 2·WᵀW``), the two residuals are ``√Cxx·(a − a*)`` and
+        ``a·x̄ + b − ȳ`` (the centred form of DESIGN.md §4), both × √n for the
+        sum reduction; the constant R is added outside the graph."""
         self.closed_form_terms = ClosedFormTerms.of(
             self.problem, self.config.reduction, dtype, device
         )
         self._loss_offset = self.problem.loss_opt(self.config.reduction)
 
     def _closed_form_loss(self) -> torch.Tensor:
-        """Full-data loss less its constant R: O(1) in n."""
-        return closed_form_losses(self.a, self.b, self.closed_form_terms)
+        """Full-data loss less its constant R: O(1) in n (three autograd
+        nodes: a step as cheap as the lesson's per-point loop at n = 50)."""
+        return matrix_form_loss(self.a, self.b, self.closed_form_terms)
 
     def _per_point_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The lesson's loss: squared errors of every point, summed or averaged."""
@@ -246,12 +255,14 @@ class Trainer:
     def steps_in_lockstep(self) -> bool:
         """Whether a race may compute this run's gradient together with
         others' (one backward pass): a full-batch closed-form loss and an
-        optimizer that needs no closure, on a run still going."""
+        optimizer that needs no closure, on a run still going, where the
+        lockstep form is exact on this machine (``closed_form``)."""
         return (
             self.config.loss_form == "closed"
             and self.config.effective_batch_size(self.problem.n) is None
             and not self._needs_closure
             and self.status != "diverged"
+            and lockstep_is_exact(self.a.dtype, self.config.device)
         )
 
     def step(self, count: int = 1) -> StepBatch:

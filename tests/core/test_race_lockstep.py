@@ -10,10 +10,13 @@ import pytest
 import torch
 
 from sgd_viewer.core import race as race_module
+from sgd_viewer.core import trainer as trainer_module
 from sgd_viewer.core.closed_form import (
     ClosedFormTerms,
     closed_form_constants,
-    closed_form_losses,
+    elementwise_losses,
+    lockstep_is_exact,
+    matrix_form_loss,
 )
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import generate
@@ -107,19 +110,47 @@ def test_terms_of_one_run_or_many_give_the_same_bits() -> None:
             many = ClosedFormTerms.stacked([one] * 64)
             a = torch.tensor(rng.uniform(-50, 50, 64), dtype=dtype)
             b = torch.tensor(rng.uniform(-50, 50, 64), dtype=dtype)
-            together = closed_form_losses(a, b, many)
+            together = elementwise_losses(a, b, many)
             for i in range(64):
-                alone = closed_form_losses(a[i], b[i], one)
+                alone = elementwise_losses(a[i], b[i], one)
                 assert alone.item() == together[i].item()
 
 
 def test_the_closed_form_is_the_loss_less_its_minimum() -> None:
     constants = closed_form_constants(PROBLEM, "mean")
-    terms = ClosedFormTerms(*(torch.tensor(c, dtype=torch.float64) for c in constants))
+    terms = ClosedFormTerms.from_constants(constants, torch.float64, "cpu")
     for a, b in [(-1.0, 1.0), (3.0, 8.0), (10.0, -4.0)]:
-        value = closed_form_losses(torch.tensor(a), torch.tensor(b), terms).item()
+        a_t, b_t = (torch.tensor(v, dtype=torch.float64) for v in (a, b))
         want = PROBLEM.loss(a, b) - PROBLEM.loss_opt()
-        assert value == pytest.approx(want, rel=1e-9, abs=1e-12)
+        for value in (
+            elementwise_losses(a_t, b_t, terms).item(),
+            matrix_form_loss(a_t, b_t, terms).item(),
+        ):
+            assert value == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_this_machine_s_blas_lets_runs_step_in_lockstep() -> None:
+    # The element-wise form is the matrix form's arithmetic unless the BLAS
+    # fuses multiply-adds; on the project's machines it does not, so races
+    # step in lockstep (the tests below check the numbers themselves).
+    assert lockstep_is_exact(torch.float64, "cpu")
+    assert lockstep_is_exact(torch.float32, "cpu")
+
+
+def test_where_lockstep_is_not_exact_runs_step_one_by_one(monkeypatch) -> None:
+    monkeypatch.setattr(trainer_module, "lockstep_is_exact", lambda *_: False)
+    calls = []
+    monkeypatch.setattr(
+        race_module, "step_in_lockstep", lambda *args: calls.append(args) or []
+    )
+    configs = _configs()
+    race = Race(DATA, START)
+    for run_id, config in configs.items():
+        race.add(run_id, config)
+    got = _record(race, [30, 20])
+    assert calls == []
+    for run_id, config in configs.items():
+        _assert_same(got[run_id], _alone(config, [30, 20]), config.optimizer)
 
 
 def test_every_optimizer_in_lockstep_equals_a_trainer_of_its_own(
