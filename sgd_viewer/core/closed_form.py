@@ -9,20 +9,16 @@ only through their statistics (DESIGN.md §4)::
 so a step costs the same at n = 50 and n = 1e7. ``R`` carries no gradient and
 is added outside the graph.
 
-Two forms of the same arithmetic:
-
-- :func:`matrix_form_loss`, a trainer's own: ``addmv`` then ``dot``, three
+- :func:`matrix_form_loss` is a trainer's own: ``addmv`` then ``dot``, three
   autograd nodes, as cheap a step as the lesson's per-point loop at n = 50.
-- :func:`elementwise_losses`: the residuals written out as multiplications and
-  additions, which give the same bits whether they run on one run's scalars
-  or on every racing run's parameters stacked into one tensor. A race computes
-  all its full-batch runs' losses and gradients in one graph with it (one
-  ``backward`` a step instead of one a run).
+- :func:`lockstep_backward` computes every racing run's loss and gradient in
+  one graph (``baddbmm`` over the stacked runs, one ``backward`` a step
+  instead of one a run).
 
-Each element of the matrix form is a two-term dot product plus a constant,
-and so is the element-wise form's; they agree bit for bit unless the BLAS
-behind ``addmv`` fuses a multiply-add or sums in another order (a chaotic run
-then grows that last bit into a visible difference). :func:`lockstep_is_exact`
+Each element of either is a two-term dot product plus a constant. They agree
+bit for bit unless the BLAS kernels behind the one-run and the batched
+product fuse multiply-adds or sum in different orders (a chaotic run then
+grows that last bit into a visible difference). :func:`lockstep_is_exact`
 checks that once per dtype and device on this machine, and a race steps in
 lockstep only where it holds: every run's numbers stay exactly those of a
 trainer of its own either way.
@@ -64,18 +60,11 @@ def closed_form_constants(
 
 @dataclass(frozen=True)
 class ClosedFormTerms:
-    """One run's constants in both forms, as tensors of its dtype: the
-    matrix form's ``weights`` and ``minus_target``, and the element-wise
-    form's scalars (0-dimensional for one run; stacked, one element per run,
-    by :meth:`stacked`)."""
+    """``W`` and ``c`` of one run (``(2, 2)`` and ``(2,)``) or of several
+    stacked (``(R, 2, 2)`` and ``(R, 2)``), as tensors of their dtype."""
 
-    weights: torch.Tensor | None
-    minus_target: torch.Tensor | None
-    w_aa: torch.Tensor
-    w_ba: torch.Tensor
-    w_bb: torch.Tensor
-    c_a: torch.Tensor
-    c_b: torch.Tensor
+    weights: torch.Tensor
+    minus_target: torch.Tensor
 
     @classmethod
     def from_constants(cls, constants, dtype: torch.dtype, device: str):
@@ -83,7 +72,6 @@ class ClosedFormTerms:
         return cls(
             torch.tensor([[w_aa, 0.0], [w_ba, w_bb]], dtype=dtype, device=device),
             torch.tensor([c_a, c_b], dtype=dtype, device=device),
-            *(torch.tensor(value, dtype=dtype, device=device) for value in constants),
         )
 
     @classmethod
@@ -96,54 +84,42 @@ class ClosedFormTerms:
 
     @classmethod
     def stacked(cls, terms: list[ClosedFormTerms]) -> ClosedFormTerms:
-        """The element-wise constants of several runs (same dtype and device),
-        one element per run in the order given."""
+        """Several runs' (same dtype and device), in the order given."""
         return cls(
-            None,
-            None,
-            *(
-                torch.stack([getattr(t, name) for t in terms])
-                for name in ("w_aa", "w_ba", "w_bb", "c_a", "c_b")
-            ),
+            torch.stack([t.weights for t in terms]),
+            torch.stack([t.minus_target for t in terms]),
         )
 
 
-def matrix_form_loss(a, b, terms: ClosedFormTerms) -> torch.Tensor:
-    """One run's ``|W·(a, b) + c|²``: a trainer's own closed-form loss."""
-    residuals = torch.addmv(terms.minus_target, terms.weights, torch.stack((a, b)))
+def matrix_form_loss(params: torch.Tensor, terms: ClosedFormTerms) -> torch.Tensor:
+    """One run's ``|W·(a, b) + c|²`` (``params`` is ``(a, b)``): a trainer's
+    own closed-form loss."""
+    residuals = torch.addmv(terms.minus_target, terms.weights, params)
     return residuals.dot(residuals)
 
 
-def elementwise_losses(a, b, terms: ClosedFormTerms) -> torch.Tensor:
-    """``|W·(a, b) + c|²`` element by element, for ``a`` and ``b`` of any one
-    shape (one run's scalars, or every run's values stacked); each element's
-    value and gradient is the same whichever shape it came in."""
-    residual_a = a * terms.w_aa + terms.c_a
-    residual_b = (a * terms.w_ba + b * terms.w_bb) + terms.c_b
-    return residual_a * residual_a + residual_b * residual_b
-
-
 def lockstep_backward(
-    params_a: list[torch.Tensor], params_b: list[torch.Tensor], terms: ClosedFormTerms
-) -> list[float]:
+    params: list[torch.Tensor], terms: ClosedFormTerms
+) -> tuple[list[float], list[list[float]]]:
     """Every run's closed-form loss (less ``R``) and gradient at once.
 
-    The runs' parameters are stacked (outside the graph) into two leaves, so
-    one ``backward`` accumulates into two tensors instead of two per run;
-    each parameter's ``.grad`` is then its element of them. Returns the
-    losses, in the order given.
+    The runs' ``(a, b)`` tensors are stacked (outside the graph) into one
+    leaf, so one ``backward`` accumulates into one tensor instead of one per
+    run; each run's ``.grad`` is then its row of it. Returns the losses and
+    the gradients ``[∂L/∂a, ∂L/∂b]`` as floats, in the order given.
     """
     with torch.no_grad():
-        stacked_a, stacked_b = torch.stack(params_a), torch.stack(params_b)
-    stacked_a.requires_grad_(True)
-    stacked_b.requires_grad_(True)
-    losses = elementwise_losses(stacked_a, stacked_b, terms)
+        stacked = torch.stack(params)
+    stacked.requires_grad_(True)
+    residuals = torch.baddbmm(
+        terms.minus_target.unsqueeze(2), terms.weights, stacked.unsqueeze(2)
+    )
+    losses = (residuals * residuals).sum((1, 2))
     losses.sum().backward()
-    for param, grad in zip(params_a, stacked_a.grad.unbind(), strict=True):
+    grads = stacked.grad
+    for param, grad in zip(params, grads.unbind(), strict=True):
         param.grad = grad
-    for param, grad in zip(params_b, stacked_b.grad.unbind(), strict=True):
-        param.grad = grad
-    return losses.tolist()
+    return losses.tolist(), grads.tolist()
 
 
 @functools.cache
@@ -171,22 +147,19 @@ def lockstep_is_exact(dtype: torch.dtype, device: str) -> bool:
         for i in range(size)
     ]
 
-    def leaves(values: np.ndarray) -> list[torch.Tensor]:
+    def leaves() -> list[torch.Tensor]:
         return [
-            torch.tensor(float(v), dtype=dtype, device=device, requires_grad=True)
-            for v in values
+            torch.tensor(
+                [float(a), float(b)], dtype=dtype, device=device, requires_grad=True
+            )
+            for a, b in zip(*points, strict=True)
         ]
 
-    together_a, together_b = leaves(points[0]), leaves(points[1])
-    together = lockstep_backward(together_a, together_b, ClosedFormTerms.stacked(runs))
-    alone_a, alone_b = leaves(points[0]), leaves(points[1])
-    for i in range(size):
-        loss = matrix_form_loss(alone_a[i], alone_b[i], runs[i])
+    together = leaves()
+    losses, _ = lockstep_backward(together, ClosedFormTerms.stacked(runs))
+    for i, alone in enumerate(leaves()):
+        loss = matrix_form_loss(alone, runs[i])
         loss.backward()
-        if (
-            loss.item() != together[i]
-            or alone_a[i].grad.item() != together_a[i].grad.item()
-            or alone_b[i].grad.item() != together_b[i].grad.item()
-        ):
+        if loss.item() != losses[i] or not torch.equal(alone.grad, together[i].grad):
             return False
     return True

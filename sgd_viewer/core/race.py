@@ -12,6 +12,8 @@ Imports torch (through the trainer); never Qt.
 
 from __future__ import annotations
 
+import torch
+
 from sgd_viewer.core.closed_form import ClosedFormTerms, lockstep_backward
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
@@ -127,12 +129,18 @@ def step_in_lockstep(trainers: list[Trainer], count: int) -> list[StepBatch]:
     terms = ClosedFormTerms.stacked([t.closed_form_terms for t in trainers])
     for _ in range(count):
         lrs = [s.group["lr"] for s in going]
-        values = lockstep_backward([s.a for s in going], [s.b for s in going], terms)
-        still = []
-        for stepping, lr_used, value in zip(going, lrs, values, strict=True):
+        values, grads = lockstep_backward([s.params for s in going], terms)
+        for stepping, lr_used in zip(going, lrs, strict=True):
             stepping.update(lr_used)
-            if stepping.record(lr_used, value + stepping.loss_offset):
-                still.append(stepping)
+        with torch.no_grad():  # every run's new (a, b) in one read
+            now = torch.stack([s.params for s in going]).tolist()
+        still = [
+            stepping
+            for stepping, lr_used, value, point, grad in zip(
+                going, lrs, values, now, grads, strict=True
+            )
+            if stepping.record(lr_used, value + stepping.loss_offset, point, grad)
+        ]
         if len(still) != len(going):
             if not still:
                 break

@@ -35,7 +35,7 @@ class Stepping:
     def __init__(self, trainer: Trainer, count: int) -> None:
         self.trainer = trainer
         self.rows: dict[str, list] = {name: [] for name in COLUMNS}
-        self.a, self.b = trainer.a, trainer.b
+        self.params = trainer.params
         optimizer = trainer.optimizer
         self.group = optimizer.param_groups[0]
         config, problem = trainer.config, trainer.problem
@@ -63,23 +63,24 @@ class Stepping:
             trainer.status = "running"  # also what checkpoints taken below record
 
     def update(self, lr_used: float) -> None:
-        """The optimizer's update from the gradients in ``a.grad``/``b.grad``."""
+        """The optimizer's update from the gradient in ``params.grad``."""
         if self.plain_sgd:
             # torch.optim's single-tensor SGD step, bit for bit, without its
             # wrapper and profiler hooks (see torch_state.is_plain_sgd).
             with torch.no_grad():
-                self.a.add_(self.a.grad, alpha=-lr_used)
-                self.b.add_(self.b.grad, alpha=-lr_used)
+                self.params.add_(self.params.grad, alpha=-lr_used)
         else:
             self._step_now()
 
-    def record(self, lr_used: float, batch_loss: float) -> bool:
+    def record(self, lr_used: float, batch_loss: float, point=None, grad=None) -> bool:
         """After the update: the schedule's step and the step's row. Returns
-        False (and records nothing) if the step diverged."""
+        False (and records nothing) if the step diverged. ``point`` and
+        ``grad``, the new ``(a, b)`` and the gradient used, where the caller
+        has read them already (a race reads every run's at once)."""
         if self.schedule is not None:
             self.schedule.step()
-        a, b = self.a, self.b
-        a_now, b_now = a.item(), b.item()
+        params = self.params
+        a_now, b_now = params.tolist() if point is None else point
         # Problem.loss inlined on floats: numpy scalars would cost 5 µs a step.
         slope_error = a_now - self._a_opt
         centre_error = a_now * self._x_mean + b_now - self._y_mean
@@ -107,8 +108,9 @@ class Stepping:
         rows["b"].append(b_now)
         rows["loss"].append(loss_now)
         rows["batch_loss"].append(batch_loss)
-        rows["grad_a"].append(a.grad.item())
-        rows["grad_b"].append(b.grad.item())
+        grad_a, grad_b = params.grad.tolist() if grad is None else grad
+        rows["grad_a"].append(grad_a)
+        rows["grad_b"].append(grad_b)
         rows["lr"].append(lr_used)
         if step_number == self._next_checkpoint:
             checkpoints = self._checkpoints

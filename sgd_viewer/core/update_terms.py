@@ -90,10 +90,31 @@ def capture_state(optimizer: torch.optim.Optimizer) -> dict:
     return {
         "group": {k: _copy(v) for k, v in group.items() if k != "params"},
         "state": [
-            {k: _copy(v) for k, v in optimizer.state.get(p, {}).items()}
+            state
             for p in group["params"]
+            for state in _per_coordinate(optimizer, p, optimizer.state.get(p, {}))
         ],
     }
+
+
+def _per_coordinate(optimizer, param: torch.Tensor, state: dict) -> list[dict]:
+    """A parameter's state, one dict per coordinate: the trainer keeps
+    ``(a, b)`` in one tensor, and the explanations speak of ``m_a`` and
+    ``m_b``. Per-coordinate moments are split; shared entries (step counts,
+    NAdam's μ product) and L-BFGS's flat history go to each as they are."""
+    if param.dim() == 0:
+        return [{k: _copy(v) for k, v in state.items()}]
+    if isinstance(optimizer, torch.optim.LBFGS):  # keyed by the first only
+        return [{k: _copy(v) for k, v in state.items()}] + [{}] * (param.numel() - 1)
+    return [
+        {
+            k: _copy(
+                v[i] if isinstance(v, torch.Tensor) and v.shape == param.shape else v
+            )
+            for k, v in state.items()
+        }
+        for i in range(param.numel())
+    ]
 
 
 def _f(value: float, digits: int = 5) -> str:

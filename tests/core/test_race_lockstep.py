@@ -13,8 +13,7 @@ from sgd_viewer.core import race as race_module
 from sgd_viewer.core import trainer as trainer_module
 from sgd_viewer.core.closed_form import (
     ClosedFormTerms,
-    closed_form_constants,
-    elementwise_losses,
+    lockstep_backward,
     lockstep_is_exact,
     matrix_form_loss,
 )
@@ -102,37 +101,40 @@ def lockstep_calls(monkeypatch):
     return calls
 
 
-def test_terms_of_one_run_or_many_give_the_same_bits() -> None:
+def test_one_graph_for_many_runs_gives_each_its_own_bits() -> None:
     rng = np.random.default_rng(0)
     for dtype in (torch.float32, torch.float64):
         for reduction in ("mean", "sum"):
             one = ClosedFormTerms.of(PROBLEM, reduction, dtype, "cpu")
-            many = ClosedFormTerms.stacked([one] * 64)
-            a = torch.tensor(rng.uniform(-50, 50, 64), dtype=dtype)
-            b = torch.tensor(rng.uniform(-50, 50, 64), dtype=dtype)
-            together = elementwise_losses(a, b, many)
-            for i in range(64):
-                alone = elementwise_losses(a[i], b[i], one)
-                assert alone.item() == together[i].item()
+            points = rng.uniform(-50, 50, (64, 2))
+            together = [
+                torch.tensor(p, dtype=dtype, requires_grad=True) for p in points
+            ]
+            losses, grads = lockstep_backward(
+                together, ClosedFormTerms.stacked([one] * 64)
+            )
+            for i, point in enumerate(points):
+                alone = torch.tensor(point, dtype=dtype, requires_grad=True)
+                loss = matrix_form_loss(alone, one)
+                loss.backward()
+                assert loss.item() == losses[i]
+                assert alone.grad.tolist() == grads[i] == together[i].grad.tolist()
 
 
 def test_the_closed_form_is_the_loss_less_its_minimum() -> None:
-    constants = closed_form_constants(PROBLEM, "mean")
-    terms = ClosedFormTerms.from_constants(constants, torch.float64, "cpu")
+    terms = ClosedFormTerms.of(PROBLEM, "mean", torch.float64, "cpu")
     for a, b in [(-1.0, 1.0), (3.0, 8.0), (10.0, -4.0)]:
-        a_t, b_t = (torch.tensor(v, dtype=torch.float64) for v in (a, b))
+        params = torch.tensor([a, b], dtype=torch.float64)
         want = PROBLEM.loss(a, b) - PROBLEM.loss_opt()
-        for value in (
-            elementwise_losses(a_t, b_t, terms).item(),
-            matrix_form_loss(a_t, b_t, terms).item(),
-        ):
-            assert value == pytest.approx(want, rel=1e-9, abs=1e-12)
+        value = matrix_form_loss(params, terms).item()
+        assert value == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
 def test_this_machine_s_blas_lets_runs_step_in_lockstep() -> None:
-    # The element-wise form is the matrix form's arithmetic unless the BLAS
-    # fuses multiply-adds; on the project's machines it does not, so races
-    # step in lockstep (the tests below check the numbers themselves).
+    # The batched product is the one-run product's arithmetic unless the
+    # BLAS kernels fuse multiply-adds differently; on the project's machines
+    # they do not, so races step in lockstep (the tests below check the
+    # numbers themselves).
     assert lockstep_is_exact(torch.float64, "cpu")
     assert lockstep_is_exact(torch.float32, "cpu")
 

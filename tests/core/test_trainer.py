@@ -83,7 +83,7 @@ def test_initial_state(lesson_data) -> None:
     assert trainer.epoch == 0
     assert trainer.parameters == (2.0, -3.0)
     assert trainer.start == (2.0, -3.0)
-    assert trainer.a.dtype == torch.float64
+    assert trainer.params.dtype == torch.float64
 
 
 def test_step_returns_consecutive_rows(lesson_data) -> None:
@@ -203,7 +203,7 @@ def test_sum_reduction_is_mean_times_n() -> None:
 def test_float32_runs_close_to_float64(loss_form) -> None:
     data = make_dataset(100, seed=6)
     low = trainer_for(data, lr=0.1, dtype="float32", loss_form=loss_form)
-    assert low.a.dtype == torch.float32
+    assert low.params.dtype == torch.float32
     batch32 = low.step(500)
     batch64 = trainer_for(data, lr=0.1, loss_form=loss_form).step(500)
     assert low.status == "running"
@@ -382,7 +382,7 @@ def test_changes_of_meaning_reset_the_run(change) -> None:
     if "optimizer" in change:
         assert type(trainer.optimizer) is torch.optim.Adam
     if "dtype" in change:
-        assert trainer.a.dtype == torch.float32
+        assert trainer.params.dtype == torch.float32
 
 
 def test_reset_sets_the_start(lesson_data) -> None:
