@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
+    QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
 )
@@ -78,6 +79,10 @@ class PlotCanvas(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setAntialiasing(False)
+        # Most items move or change shape every frame: keeping a BSP tree of
+        # them up to date costs more than it saves for a few dozen items
+        # (Qt's advice for scenes whose items move a lot).
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._prepare = _PrepareBeforePaint(self)
         self.viewport().installEventFilter(self._prepare)
 
@@ -163,6 +168,22 @@ class DataPath(QGraphicsPathItem):
         # Qt would stroke the whole path to find its shape, at every mouse
         # move; the item takes no mouse events, so it needs none.
         return QPainterPath()
+
+
+class HairlinePath(DataPath):
+    """A :class:`DataPath` exactly one pixel wide (a width-0 cosmetic pen),
+    whose bounds Qt takes from the path itself in C++: no Python call when
+    the scene asks for them, which it does several times a frame."""
+
+    boundingRect = QGraphicsPathItem.boundingRect
+
+    def setPen(self, pen) -> None:
+        hairline = _cosmetic(pen)
+        hairline.setWidthF(0.0)
+        super().setPen(hairline)
+
+    def refresh_bounds(self, *_) -> None:
+        """Qt keeps the bounds: nothing to do."""
 
 
 class SmoothDataPath(DataPath):

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from sgd_viewer.gui.native_items import DataPath, PixelMarker
+from sgd_viewer.gui.native_items import DataPath, HairlinePath, PixelMarker
 
 #: Opacity of a path's part after the shown step (the timeline's "future").
 FAINT_ALPHA = 70
@@ -58,8 +58,10 @@ class RunLayer:
         view_box = plot.getViewBox()
         self._width = width
         self._log_y = log_y
-        self.strong = DataPath(view_box, pg.mkPen("k", width=width), log_y=log_y)
-        self.rest = DataPath(view_box, pg.mkPen("k", width=width), log_y=log_y)
+        # One-pixel paths (the runs not selected) let Qt keep their bounds.
+        path = HairlinePath if width <= 1 else DataPath
+        self.strong = path(view_box, pg.mkPen("k", width=width), log_y=log_y)
+        self.rest = path(view_box, pg.mkPen("k", width=width), log_y=log_y)
         self.marker = PixelMarker.circle(marker_px, "w", "k")
         for item in (self.rest, self.strong, self.marker):
             plot.addItem(item, ignoreBounds=True)
@@ -83,8 +85,10 @@ class RunLayer:
         shown = math.isfinite(x) and math.isfinite(y)
         if shown:
             self.marker.setPos(x, y)
-        for item in (self.strong, self.rest):
-            item.setVisible(True)
+        self.strong.setVisible(True)
+        # An empty remainder (the run followed to its latest step) is hidden:
+        # one item fewer for the scene to visit each frame.
+        self.rest.setVisible(bool(self.rest.xData.size))
         self.marker.setVisible(shown)
 
     def hide(self) -> None:

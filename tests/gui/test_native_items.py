@@ -3,6 +3,7 @@ legend and cache helpers, and the GIL-free painting they exist for."""
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import numpy as np
@@ -375,6 +376,11 @@ def _count_while_painting_a_long_path(view, qtbot) -> int:
     view.viewport().repaint()  # the first paint lays everything out
     seen.clear()
     stop = threading.Event()
+    # Garbage from earlier tests (Qt wrappers) must not be collected by the
+    # counting thread while Qt paints without the GIL: that deleted C++
+    # objects off the GUI thread mid-paint and crashed one full run.
+    gc.collect()
+    gc.disable()
 
     def count() -> None:
         n = 0
@@ -390,6 +396,7 @@ def _count_while_painting_a_long_path(view, qtbot) -> int:
     finally:
         stop.set()
         counter.join()
+        gc.enable()
     return seen[1] - seen[0]
 
 
