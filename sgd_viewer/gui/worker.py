@@ -458,11 +458,17 @@ class TrainerWorker(QObject):
         if self._steps_per_second is not None:
             return
         per_step = max(seconds / count, 1e-8)
-        if self._seconds_per_step is None or count >= 4:
-            # The last chunk's speed, smoothed: a run that diverges or a
-            # setting that changes the cost shows within a few chunks.
-            previous = self._seconds_per_step or per_step
-            self._seconds_per_step = 0.5 * previous + 0.5 * per_step
+        previous = self._seconds_per_step
+        if previous is None:
+            self._seconds_per_step = per_step
+            return
+        # Every chunk's speed, smoothed, so that a run that diverges or a
+        # setting that changes the cost shows within a few chunks; one slow
+        # chunk (a garbage collection, the first race's one-off check) counts
+        # as at most twice the estimate. An estimate that only chunks of many
+        # steps could correct stayed stuck at one step a chunk after such an
+        # outlier, and the race ran at a third of its speed.
+        self._seconds_per_step = 0.5 * previous + 0.5 * min(per_step, 2 * previous)
 
     def _flush(self) -> None:
         """Send every step not yet sent, one batch per run."""

@@ -228,9 +228,20 @@ def test_a_chunk_is_at_least_one_step_and_min_chunk_long():
 def test_the_step_time_follows_a_change_in_cost():
     worker = _bare_worker()
     worker._adapt_chunk(100, 0.01)  # 100 µs a step
-    for _ in range(8):
+    for _ in range(12):
         worker._adapt_chunk(100, 0.1)  # then 1 ms a step (runs were added)
     assert worker._seconds_per_step == pytest.approx(0.001, rel=0.01)
-    # Tiny chunks (a Step of 2) do not move it.
-    worker._adapt_chunk(2, 10.0)
-    assert worker._seconds_per_step == pytest.approx(0.001, rel=0.01)
+
+
+def test_one_slow_chunk_does_not_leave_chunks_of_one_step():
+    """A chunk slowed by something else (a garbage collection, a one-off
+    check) at most doubles the estimate, and one-step chunks correct it."""
+    worker = _bare_worker()
+    worker._adapt_chunk(100, 0.01)  # 100 µs a step
+    worker._adapt_chunk(1, 0.3)  # one step that took 0.3 s
+    assert worker._seconds_per_step <= 2 * 0.0001
+    for _ in range(12):
+        worker._adapt_chunk(1, 0.0001)
+    assert worker._seconds_per_step == pytest.approx(0.0001, rel=0.01)
+    worker._last_emit = 0.0
+    assert worker._flat_out_count(0.0) > 50
