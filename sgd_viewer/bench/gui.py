@@ -433,9 +433,7 @@ def startup(settings: Settings) -> list[dict[str, Any]]:
         for i in range(repeats):
             order = ("app", "bare") if i % 2 == 0 else ("bare", "app")
             for kind in order:
-                (app_s if kind == "app" else bare_s).append(
-                    _time_to_marker(kind, env)
-                )
+                (app_s if kind == "app" else bare_s).append(_time_to_marker(kind, env))
     value, baseline = median(app_s), median(bare_s)
     return [
         row(

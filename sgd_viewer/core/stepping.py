@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 
 from sgd_viewer.core.history import COLUMNS, StepBatch
 from sgd_viewer.core.torch_state import bare_step, is_plain_sgd
 
-if TYPE_CHECKING:
-    from sgd_viewer.core.trainer import Trainer
-
 
 class Stepping:
     """Turns gradients into steps of one trainer, for up to ``count`` steps."""
 
-    def __init__(self, trainer: Trainer, count: int) -> None:
+    # ``trainer`` is a core.trainer.Trainer, which imports this module.
+    def __init__(self, trainer: Any, count: int) -> None:
         self.trainer = trainer
         self.rows: dict[str, list] = {name: [] for name in COLUMNS}
         self.params = trainer.params
