@@ -18,11 +18,12 @@ from sgd_viewer.gui.native_items import (
     DataPath,
     PixelLabel,
     PlotCanvas,
+    SegmentPath,
     SmoothDataPath,
     cache_as_pixmap,
     legend_stand_in,
 )
-from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
+from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend, cache_chrome
 from sgd_viewer.gui.residual_squares import ResidualSquares
 from sgd_viewer.gui.view_framing import EasedFraming, padded
 
@@ -55,6 +56,8 @@ class FitView(PlotCanvas):
         # Below the plot area: a legend inside covered points and lines.
         self._legend = add_outside_legend(plot, columns=2, labelTextSize="8pt")
         self._title = ElidedTitle(self, plot)
+        # The data's axes stay put while the lines move (see cache_chrome).
+        cache_chrome(plot, still_axes=("left", "bottom"))
         self._scatter = pg.ScatterPlotItem(
             size=6, pen=None, brush=pg.mkBrush(POINT_COLOUR + "b0"), name="data"
         )
@@ -203,7 +206,7 @@ class FitView(PlotCanvas):
         self.set_line(a, b)
         plot = self.getPlotItem()
         while len(self._others) < len(others):
-            line = DataPath(plot.getViewBox(), pg.mkPen(LINE_COLOUR, width=2))
+            line = SegmentPath(plot.getViewBox(), pg.mkPen(LINE_COLOUR, width=2))
             plot.addItem(line, ignoreBounds=True)
             self._others.append(line)
         for line, (a, b, colour) in zip(self._others, others, strict=False):

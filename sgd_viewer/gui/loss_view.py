@@ -16,7 +16,7 @@ from sgd_viewer.gui.native_items import (
     cache_as_pixmap,
     legend_stand_in,
 )
-from sgd_viewer.gui.plot_chrome import add_outside_legend
+from sgd_viewer.gui.plot_chrome import add_outside_legend, cache_chrome
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
 
 #: Smallest loss drawn: a perfect fit has loss 0, which a log axis cannot show.
@@ -38,6 +38,9 @@ class LossView(PlotCanvas):
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "loss (log scale)")
         plot.setTitle("Loss curve", size="10pt")
+        # The range grows in jumps (see _fit_range): its axes stay put for
+        # many frames at a time.
+        cache_chrome(plot, still_axes=("left", "bottom"))
         self._legend = add_outside_legend(plot, columns=3, labelTextSize="8pt")
         view_box = plot.getViewBox()
         batch_pen = pg.mkPen("#9ecae1", width=1)

@@ -186,8 +186,29 @@ class HairlinePath(DataPath):
         """Qt keeps the bounds: nothing to do."""
 
 
-class SmoothDataPath(DataPath):
-    """A :class:`DataPath` drawn antialiased, for short or thin lines.
+class SegmentPath(DataPath):
+    """A :class:`DataPath` for two vertices (a fitted line across the data),
+    its path built by hand: pyqtgraph's ``arrayToQPath`` costs tens of µs a
+    call, and a race redraws eight such lines every frame."""
+
+    def set_data(self, x, y) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        finite = np.isfinite(x).all() and np.isfinite(y).all()
+        if self._log_y or x.size != 2 or not finite:
+            super().set_data(x, y)  # breaks at non-finite points, as ever
+            return
+        self.xData, self.yData = x, y
+        path = QPainterPath()
+        path.moveTo(float(x[0]), float(y[0]))
+        path.lineTo(float(x[1]), float(y[1]))
+        self.setPath(path)
+        self.refresh_bounds()
+
+
+class SmoothDataPath(SegmentPath):
+    """A :class:`DataPath` drawn antialiased, for short or thin lines (two
+    vertices are built by hand, as :class:`SegmentPath` does).
 
     Its paint runs in Python (to switch antialiasing on), so it holds the GIL
     while Qt strokes it: keep it for lines that cost little to stroke.
@@ -457,6 +478,7 @@ __all__ = [
     "PixelLabel",
     "PixelMarker",
     "PlotCanvas",
+    "SegmentPath",
     "SmoothDataPath",
     "add_cached_legend",
     "cache_as_pixmap",

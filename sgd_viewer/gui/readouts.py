@@ -108,7 +108,7 @@ class ReadoutPanel(QGroupBox):
             text = f"{text} — {detail}"
         colour = _STATUS_COLOUR.get(status, "#333333")
         self.status_label.setText(text)
-        self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        _set_style(self.status_label, f"color: {colour}; font-weight: bold;")
 
     def show_state(
         self,
@@ -144,6 +144,14 @@ class ReadoutPanel(QGroupBox):
         stable = lr < lr_max
         mark = "✔ stable" if stable else "✘ too large: full-batch descent diverges"
         text["lr_max"].setText(f"lr_max = 2/λmax = {lr_max:.4g}\n{mark}")
-        text["lr_max"].setStyleSheet(f"color: {'#1a7f37' if stable else '#b3261e'};")
+        _set_style(text["lr_max"], f"color: {'#1a7f37' if stable else '#b3261e'};")
         text["progress"].setText(progress)
         text["lr_now"].setText(_number(lr if lr_now is None else lr_now))
+
+
+def _set_style(label: QLabel, style: str) -> None:
+    """Set ``style`` only if it differs: Qt re-polishes a widget (and lays out
+    the window around it) with every ``setStyleSheet``, even an unchanged one,
+    and the readouts are refreshed ten times a second while a run goes."""
+    if label.styleSheet() != style:
+        label.setStyleSheet(style)

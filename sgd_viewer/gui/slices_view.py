@@ -21,7 +21,13 @@ from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QHBoxLayout, QWidget
 
 from sgd_viewer.core.problem import Problem
-from sgd_viewer.gui.native_items import DataPath, PixelLabel, PixelMarker, PlotCanvas
+from sgd_viewer.gui.native_items import (
+    DataPath,
+    PixelLabel,
+    PixelMarker,
+    PlotCanvas,
+    SegmentPath,
+)
 
 #: Samples of each slice's parabola (the point and the minimum are added).
 SLICE_SAMPLES = 200
@@ -42,23 +48,6 @@ LABEL_PADDING_PX = 2.0
 #: Half-length of the minimum's vertical line: taller than any plot (the view
 #: clips it), so it spans the plot whatever the zoom.
 MINIMUM_LINE_PX = 4000.0
-
-
-class _Segment(DataPath):
-    """A two-vertex :class:`DataPath` whose path is built by hand: pyqtgraph's
-    ``arrayToQPath`` costs ~45 µs a call, most of a frame's budget here."""
-
-    def set_data(self, x, y) -> None:
-        if len(x) != 2:
-            super().set_data(x, y)
-            return
-        self.xData = np.asarray(x, dtype=np.float64)
-        self.yData = np.asarray(y, dtype=np.float64)
-        path = QPainterPath()
-        path.moveTo(self.xData[0], self.yData[0])
-        path.lineTo(self.xData[1], self.yData[1])
-        self.setPath(path)
-        self.refresh_bounds()
 
 
 def _slope_text(symbol: str, slope: float) -> str:
@@ -94,7 +83,7 @@ class _Slice:
         self.minimum.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.minimum.setPen(pg.mkPen(MINIMUM_COLOUR, style=Qt.PenStyle.DashLine))
         self.minimum.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.tangent = _Segment(view_box, pg.mkPen("#d62728", width=2))
+        self.tangent = SegmentPath(view_box, pg.mkPen("#d62728", width=2))
         self.marker = PixelMarker.circle(9, "w", "#d62728")
         for item in (self.minimum, self.curve, self.tangent, self.marker):
             plot.addItem(item, ignoreBounds=True)

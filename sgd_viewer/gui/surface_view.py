@@ -24,8 +24,9 @@ from sgd_viewer.gui.native_items import (
     cache_as_pixmap,
     legend_stand_in,
 )
-from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend
+from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend, cache_chrome
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint
+from sgd_viewer.gui.stamped_path import StampedPath
 from sgd_viewer.gui.surface_arrows import SurfaceArrows
 from sgd_viewer.gui.surface_guess import SurfaceGuesses
 from sgd_viewer.gui.view_framing import (
@@ -112,6 +113,9 @@ class SurfaceView(PlotCanvas):
             width=15,
         )
         self._colour_bar.setImageItem(self._image, insert_in=plot)
+        # Title, axes and colour bar move only with the view (see cache_chrome).
+        cache_chrome(plot, still_axes=("left", "bottom"))
+        cache_as_pixmap(self._colour_bar)
         self._contours = pg.PlotDataItem(
             pen=pg.mkPen("#00000080", width=1), connect="finite", name="iso-loss"
         )
@@ -125,7 +129,8 @@ class SurfaceView(PlotCanvas):
         # whole length, off-view parts included, so a path zigzagging far
         # outside the view (adaptive optimizers at high lr) cost 0.1-0.4 s a
         # frame; without antialiasing Qt clips it to the view.
-        self._path = DataPath(view_box, pg.mkPen(PATH_COLOUR, width=2))
+        # Two pixels wide, stamped from one-pixel lines (see stamped_path).
+        self._path = StampedPath(view_box, pg.mkPen(PATH_COLOUR, width=2))
         # The selected run's path after the shown step (timeline), and the
         # other runs' paths and points.
         self._rest = DataPath(view_box, pg.mkPen(faint(PATH_COLOUR), width=2))

@@ -9,8 +9,9 @@ sets directly so that a pause never waits behind queued work.
 Running is a chain of short chunks driven by a timer in this thread, never a
 blocking loop: between two chunks the thread's event loop delivers the GUI's
 queued requests (a new learning rate, a reset, a preview), so they apply
-mid-run. Steps are sent to the GUI at most ``MAX_EMITS_PER_SECOND`` times a
-second, each message carrying every step since the last one.
+mid-run. Steps are sent to the GUI at most 60 times a second, each message
+carrying every step since the last one (``pacing`` sizes chunks and spaces
+messages).
 
 After sending, a running loop waits (at most ``FRAME_WAIT_SECONDS``) until the
 window says it has drawn them (``frame_shown``). The two threads share one
@@ -36,31 +37,20 @@ from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.history import StepBatch
 from sgd_viewer.core.recipe import RunRecipe
+from sgd_viewer.gui.pacing import (
+    EMIT_INTERVAL,
+    EMIT_SLACK,
+    after_frame,
+    chunk_steps,
+    smoothed_step_time,
+)
 
 RunBatches = dict[int, StepBatch]
 
-MAX_EMITS_PER_SECOND = 60
-#: Longest wall time one chunk of steps may take: short enough that pausing,
-#: dragging and a changed learning rate answer within a frame.
-CHUNK_SECONDS = 0.012
-#: Shortest chunk a running loop aims for.
-MIN_CHUNK_SECONDS = 0.001
-#: Messages go out once this long has passed since the last one. Running flat
-#: out, a chunk is sized to end right then (from the measured time a step
-#: takes): one chunk per frame where it fits, each chunk's fixed cost (a
-#: race's setup, a timer's round trip) paid once a frame, not five times.
-_EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - 0.0005
-#: A chunk ending this close before a message is due sends it: another chunk
-#: that short would cost more than it trains.
-_EMIT_SLACK = 0.001
 #: Longest a running loop waits for the window to draw the steps it sent; a
 #: window that draws slower (or not at all: minimised, behind a dialog) then
 #: only slows the run, never stops it.
 FRAME_WAIT_SECONDS = 1.0 / 30
-#: Least training time between the window's acknowledgement of one frame and
-#: the next message: when drawing takes most of a 60 Hz frame (eight racing
-#: runs), the trainer still gets this long before it waits again.
-MIN_TRAIN_SECONDS = 0.5 * _EMIT_INTERVAL
 #: Steps shown as a faint preview while the start handle is dragged.
 PREVIEW_STEPS = 200
 
@@ -438,37 +428,25 @@ class TrainerWorker(QObject):
                 return
         if self._remaining is not None and self._remaining <= 0:
             self._stop_loop()
-        elif time.perf_counter() - self._last_emit >= _EMIT_INTERVAL - _EMIT_SLACK:
+        elif time.perf_counter() - self._last_emit >= EMIT_INTERVAL - EMIT_SLACK:
             self._flush()
+            flushed = self._last_emit
             # Turn-taking with the window (see the module's docstring).
             self.frame_shown.wait(FRAME_WAIT_SECONDS)
-            earliest = time.perf_counter() - _EMIT_INTERVAL + MIN_TRAIN_SECONDS
-            self._last_emit = max(self._last_emit, earliest)
+            self._last_emit = after_frame(flushed, time.perf_counter())
 
     def _flat_out_count(self, now: float) -> int:
-        """Steps that end about when the next message is due (at most
-        ``CHUNK_SECONDS`` of them; before any is measured, a few)."""
+        """Steps that end about when the next message is due (see ``pacing``;
+        before a step is measured, a few)."""
         if self._seconds_per_step is None:
             return self._chunk_steps
-        due = _EMIT_INTERVAL - (now - self._last_emit)
-        seconds = min(max(due, MIN_CHUNK_SECONDS), CHUNK_SECONDS)
-        return max(1, min(int(seconds / self._seconds_per_step), 100_000))
+        return chunk_steps(self._seconds_per_step, now - self._last_emit)
 
     def _adapt_chunk(self, count: int, seconds: float) -> None:
-        if self._steps_per_second is not None:
-            return
-        per_step = max(seconds / count, 1e-8)
-        previous = self._seconds_per_step
-        if previous is None:
-            self._seconds_per_step = per_step
-            return
-        # Every chunk's speed, smoothed, so that a run that diverges or a
-        # setting that changes the cost shows within a few chunks; one slow
-        # chunk (a garbage collection, the first race's one-off check) counts
-        # as at most twice the estimate. An estimate that only chunks of many
-        # steps could correct stayed stuck at one step a chunk after such an
-        # outlier, and the race ran at a third of its speed.
-        self._seconds_per_step = 0.5 * previous + 0.5 * min(per_step, 2 * previous)
+        if self._steps_per_second is None:
+            self._seconds_per_step = smoothed_step_time(
+                self._seconds_per_step, count, seconds
+            )
 
     def _flush(self) -> None:
         """Send every step not yet sent, one batch per run."""

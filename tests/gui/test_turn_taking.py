@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import generate
 from sgd_viewer.core.history import COLUMNS, StepBatch
+from sgd_viewer.gui import pacing
 from sgd_viewer.gui import worker as worker_module
 from sgd_viewer.gui.worker import TrainerWorker
 
@@ -207,10 +208,10 @@ def test_a_chunk_ends_when_the_next_frame_is_due():
     worker._adapt_chunk(100, 0.05)  # 0.5 ms a step
     worker._last_emit = 10.0
     # 6 ms after the last message: the next is due in about 10 ms.
-    due = worker_module._EMIT_INTERVAL - 0.006
+    due = pacing.EMIT_INTERVAL - 0.006
     assert worker._flat_out_count(10.006) == int(due / 0.0005)
     # Right after a message: never more than CHUNK_SECONDS of steps at once.
-    assert worker._flat_out_count(10.0) == int(worker_module.CHUNK_SECONDS / 0.0005)
+    assert worker._flat_out_count(10.0) == int(pacing.CHUNK_SECONDS / 0.0005)
 
 
 def test_a_chunk_is_at_least_one_step_and_min_chunk_long():
@@ -222,7 +223,7 @@ def test_a_chunk_is_at_least_one_step_and_min_chunk_long():
     fast._adapt_chunk(1000, 0.001)  # 1 µs a step
     fast._last_emit = 0.0
     # The frame is already due: still a chunk of MIN_CHUNK_SECONDS.
-    assert fast._flat_out_count(1.0) == int(worker_module.MIN_CHUNK_SECONDS / 1e-6)
+    assert fast._flat_out_count(1.0) == int(pacing.MIN_CHUNK_SECONDS / 1e-6)
 
 
 def test_the_step_time_follows_a_change_in_cost():
@@ -245,3 +246,33 @@ def test_one_slow_chunk_does_not_leave_chunks_of_one_step():
     assert worker._seconds_per_step == pytest.approx(0.0001, rel=0.01)
     worker._last_emit = 0.0
     assert worker._flat_out_count(0.0) > 50
+
+
+# ------------------------------------------- frames spaced by their cost
+def _next_message_after(sent: float, drawn: float) -> float:
+    """When the next message is due, for a frame sent at ``sent`` and drawn by
+    ``drawn`` (the worker counts ``EMIT_INTERVAL`` from what it returns)."""
+    return pacing.after_frame(sent, drawn) + pacing.EMIT_INTERVAL
+
+
+def test_a_frame_drawn_within_budget_keeps_sixty_a_second():
+    # Drawn in 2 ms (one run): the next message is due one interval later.
+    due = _next_message_after(10.0, 10.002)
+    assert due == pytest.approx(10.0 + pacing.EMIT_INTERVAL)
+
+
+def test_a_heavy_frame_leaves_the_trainer_its_preferred_share():
+    # Drawn in 5 ms (eight racing runs): the trainer still gets 13 ms, and
+    # frames come at least 55 times a second.
+    due = _next_message_after(10.0, 10.005)
+    assert due == pytest.approx(10.005 + pacing.PREFERRED_TRAIN_SECONDS)
+    assert due - 10.0 <= pacing.SLOWEST_FRAME_INTERVAL
+
+
+def test_frames_slow_no_further_than_needed_for_the_least_training():
+    # Drawn in 8 ms: 55 a second leaves 10 ms to train; that is enough.
+    due = _next_message_after(10.0, 10.008)
+    assert due == pytest.approx(10.0 + pacing.SLOWEST_FRAME_INTERVAL)
+    # Drawn in 15 ms: the trainer keeps its least share, frames slow.
+    due = _next_message_after(10.0, 10.015)
+    assert due == pytest.approx(10.015 + pacing.MIN_TRAIN_SECONDS)
