@@ -14,7 +14,7 @@ from __future__ import annotations
 MAX_EMITS_PER_SECOND = 60
 #: Longest wall time one chunk of steps may take: short enough that pausing,
 #: dragging and a changed learning rate answer within a frame.
-CHUNK_SECONDS = 0.012
+CHUNK_SECONDS = 0.014
 #: Shortest chunk a running loop aims for.
 MIN_CHUNK_SECONDS = 0.001
 #: Messages go out once this long has passed since the last one.
