@@ -77,7 +77,9 @@ class PlotCanvas(pg.PlotWidget):
     paintEvent = QGraphicsView.paintEvent
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        # No context menus (every view turns them off): pyqtgraph then does
+        # not build a view-box menu for each plot while the window opens.
+        super().__init__(parent, enableMenu=False)
         self.setAntialiasing(False)
         # Most items move or change shape every frame: keeping a BSP tree of
         # them up to date costs more than it saves for a few dozen items

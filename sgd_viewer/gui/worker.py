@@ -418,7 +418,11 @@ class TrainerWorker(QObject):
             count = min(count, self._remaining)
         if count > 0:
             began = time.perf_counter()
-            batches = self._race.step(count)
+            try:
+                batches = self._race.step(count)
+            except Exception as error:  # shown to the user; the run stops
+                self._fail(error)
+                return
             self._adapt_chunk(count, time.perf_counter() - began)
             self._pending.append(batches)
             if self._remaining is not None:
@@ -434,6 +438,14 @@ class TrainerWorker(QObject):
             # Turn-taking with the window (see the module's docstring).
             self.frame_shown.wait(FRAME_WAIT_SECONDS)
             self._last_emit = after_frame(flushed, time.perf_counter())
+
+    def _fail(self, error: Exception) -> None:
+        """A step failed (a bug, or torch out of memory): stop the loop, keep
+        the steps taken before it and say what happened, instead of the timer
+        failing again at every turn while the window still shows "running"."""
+        traceback.print_exc()
+        self._stop_loop()
+        self.errored.emit(f"Training stopped: a step failed ({error}).")
 
     def _flat_out_count(self, now: float) -> int:
         """Steps that end about when the next message is due (see ``pacing``;

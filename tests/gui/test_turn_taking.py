@@ -276,3 +276,30 @@ def test_frames_slow_no_further_than_needed_for_the_least_training():
     # Drawn in 15 ms: the trainer keeps its least share, frames slow.
     due = _next_message_after(10.0, 10.015)
     assert due == pytest.approx(10.015 + pacing.MIN_TRAIN_SECONDS)
+
+
+def test_a_step_that_fails_stops_the_run_and_says_so(worker_on_thread, qtbot):
+    """An exception inside a step (a bug, torch out of memory) stops the run
+    and is reported once, instead of failing at every turn of the loop while
+    the window shows "running"."""
+    worker, requests, receiver = worker_on_thread
+    messages: list[str] = []
+    failures = []
+
+    def broken(count):
+        failures.append(count)
+        raise RuntimeError("out of memory")
+
+    class _Errors(QObject):
+        @Slot(str)
+        def on_error(self, message: str) -> None:
+            messages.append(message)
+
+    errors = _Errors()
+    worker.errored.connect(errors.on_error)
+    worker.race.step = broken
+    requests.run.emit()
+    qtbot.waitUntil(lambda: receiver.run_states == [True, False], timeout=10_000)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=5000)
+    assert "out of memory" in messages[0]
+    assert len(failures) == 1  # the loop stopped at the first failure
