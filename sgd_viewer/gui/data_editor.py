@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.core.data_edits import (
@@ -65,9 +65,7 @@ class DataEditBar(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("dataEditBar")
-        self.check = QCheckBox(
-            "Edit data: drag, double-click to add, right-click to remove"
-        )
+        self.check = QCheckBox("Edit data:")
         self.check.setObjectName("editDataCheck")
         self.check.setAccessibleName("editDataCheck")
         self.check.setToolTip(
@@ -80,10 +78,21 @@ class DataEditBar(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.hide()
+        # The how-to beside the box wraps: as one checkbox text it was the
+        # widest thing under the data plot, and at 1024×768 it squeezed the
+        # loss surface beside it to a sliver.
+        self.how_to = QLabel("drag a point, double-click to add, right-click to remove")
+        self.how_to.setObjectName("dataEditHowTo")
+        self.how_to.setWordWrap(True)
+        self.how_to.setBuddy(self.check)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.check)
+        row.addWidget(self.how_to, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 2)
         layout.setSpacing(0)
-        layout.addWidget(self.check)
+        layout.addLayout(row)
         layout.addWidget(self.note)
 
     def show_note(self, text: str, warning: bool = False) -> None:

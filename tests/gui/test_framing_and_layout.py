@@ -199,6 +199,21 @@ def test_every_plot_fits_its_widget(window, qtbot, size):
     assert f"{snap['loss']:.5g}" in key.text()
 
 
+def test_the_surface_keeps_its_share_at_1024(window, qtbot):
+    """Nothing under the data plot is so wide that it squeezes the loss
+    surface beside it: at 1024×768 the surface gets at least its 6:5 share
+    of the row (the edit-data how-to wraps instead of widening the panel)."""
+    window.resize(1024, 768)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=5_000)
+    window.settle_views()
+    fit_panel = window.data_edit_bar.parentWidget()
+    surface = window.surface_view
+    assert surface.width() >= fit_panel.width()
+    how_to = window.data_edit_bar.how_to
+    assert how_to.isVisible()
+    assert how_to.geometry().right() <= window.data_edit_bar.width()
+
+
 def test_titles_elide_with_the_full_text_in_a_tooltip(window, qtbot):
     window.resize(1024, 700)
     qtbot.waitUntil(lambda: window.width() == 1024, timeout=5_000)
