@@ -58,6 +58,20 @@ _LEFT = Qt.MouseButton.LeftButton
 _RIGHT = Qt.MouseButton.RightButton
 
 
+class _BoxText(QLabel):
+    """Text beside a checkbox that toggles it when clicked, as the box's own
+    text would (a checkbox's text cannot wrap; this label can)."""
+
+    def __init__(self, text: str, box: QCheckBox) -> None:
+        super().__init__(text)
+        self._box = box
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == _LEFT and self._box.isEnabled():
+            self._box.toggle()
+        super().mouseReleaseEvent(event)
+
+
 class DataEditBar(QWidget):
     """The "Edit data" checkbox, with a note (the best fit, or why an edit
     was refused) under it while editing."""
@@ -81,10 +95,11 @@ class DataEditBar(QWidget):
         # The how-to beside the box wraps: as one checkbox text it was the
         # widest thing under the data plot, and at 1024×768 it squeezed the
         # loss surface beside it to a sliver.
-        self.how_to = QLabel("drag a point, double-click to add, right-click to remove")
+        self.how_to = _BoxText(
+            "drag a point, double-click to add, right-click to remove", self.check
+        )
         self.how_to.setObjectName("dataEditHowTo")
         self.how_to.setWordWrap(True)
-        self.how_to.setBuddy(self.check)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.check)

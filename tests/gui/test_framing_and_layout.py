@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 
@@ -212,6 +212,16 @@ def test_the_surface_keeps_its_share_at_1024(window, qtbot):
     how_to = window.data_edit_bar.how_to
     assert how_to.isVisible()
     assert how_to.geometry().right() <= window.data_edit_bar.width()
+
+
+def test_clicking_the_edit_data_how_to_toggles_its_box(window, qtbot):
+    """The how-to beside the box is its text: a click on it ticks the box."""
+    bar = window.data_edit_bar
+    assert not bar.check.isChecked()
+    qtbot.mouseClick(bar.how_to, Qt.MouseButton.LeftButton)
+    assert bar.check.isChecked()
+    qtbot.mouseClick(bar.how_to, Qt.MouseButton.LeftButton)
+    assert not bar.check.isChecked()
 
 
 def test_titles_elide_with_the_full_text_in_a_tooltip(window, qtbot):
