@@ -44,6 +44,8 @@ ALL_CORE = (
     "sgd_viewer.core.stability_empirical",
     "sgd_viewer.core.lessons",
     "sgd_viewer.core.data_edits",
+    "sgd_viewer.core.engine",
+    "sgd_viewer.core.engine_process",
 )
 TORCH_FREE = (
     "sgd_viewer.core.config",
@@ -69,6 +71,8 @@ TORCH_FREE = (
     "sgd_viewer.core.stability",
     "sgd_viewer.options",
     "sgd_viewer.core.data_edits",
+    "sgd_viewer.core.engine",
+    "sgd_viewer.core.engine_process",
 )
 
 

@@ -146,6 +146,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         w.update_explained.connect(self.update_feed.explained)
         w.loaded.connect(self._on_loaded)
         w.errored.connect(self._on_worker_error)
+        w.engine_lost.connect(self.replay_into_new_engine)
 
     # --------------------------------------------------------------- runs
     def _attempt(self, title: str, command: Callable, *args) -> bool:
@@ -282,7 +283,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         try:
             self._show_steps(generation, batches)
         finally:
-            # The worker waits for this (worker.FRAME_WAIT_SECONDS at most).
+            # The worker waits for this (chunk_loop.FRAME_WAIT_SECONDS at most).
             self._worker.frame_shown.set()
 
     def _show_steps(self, generation: int, batches: dict[int, StepBatch]) -> None:

@@ -19,6 +19,9 @@ CHUNK_SECONDS = 0.014
 MIN_CHUNK_SECONDS = 0.001
 #: Messages go out once this long has passed since the last one.
 EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND - 0.0005
+#: A pipelined chunk's length: a little over one message interval, so that
+#: each chunk's arrival finds the next message due.
+MAX_EMIT_INTERVAL = 1.0 / MAX_EMITS_PER_SECOND
 #: A chunk ending this close before a message is due sends it: another chunk
 #: that short would cost more than it trains.
 EMIT_SLACK = 0.001
@@ -44,6 +47,12 @@ def chunk_steps(seconds_per_step: float, since_emit: float) -> int:
     due = EMIT_INTERVAL - since_emit
     seconds = min(max(due, MIN_CHUNK_SECONDS), CHUNK_SECONDS)
     return max(1, min(int(seconds / seconds_per_step), MAX_CHUNK_STEPS))
+
+
+def pipelined_chunk_steps(seconds_per_step: float) -> int:
+    """Steps of a chunk that an engine in its own process computes while
+    the window draws: one message interval of them (a message a chunk)."""
+    return max(1, min(int(MAX_EMIT_INTERVAL / seconds_per_step), MAX_CHUNK_STEPS))
 
 
 def smoothed_step_time(previous: float | None, count: int, seconds: float) -> float:
@@ -74,3 +83,37 @@ def after_frame(flushed: float, drawn: float) -> float:
     train = min(PREFERRED_TRAIN_SECONDS, max(MIN_TRAIN_SECONDS, room))
     due = max(flushed + EMIT_INTERVAL, drawn + train)
     return due - EMIT_INTERVAL
+
+
+class ChunkPacer:
+    """A running worker's pacing state: the measured time of a step and when
+    the last message went out; sizes the next chunk from them."""
+
+    #: Steps of the first chunk, before a step's time is known.
+    FIRST_CHUNK_STEPS = 16
+
+    def __init__(self) -> None:
+        #: Measured wall time of one step (of every run), smoothed.
+        self.seconds_per_step: float | None = None
+        #: When the last message went out (``time.perf_counter``), or when the
+        #: next one's interval counts from (see :func:`after_frame`).
+        self.last_emit = 0.0
+
+    def measured(self, count: int, seconds: float) -> None:
+        """A chunk of ``count`` steps took ``seconds``."""
+        self.seconds_per_step = smoothed_step_time(
+            self.seconds_per_step, count, seconds
+        )
+
+    def flat_out_count(self, now: float) -> int:
+        """Steps that end about when the next message is due (before a step
+        is measured, a few)."""
+        if self.seconds_per_step is None:
+            return self.FIRST_CHUNK_STEPS
+        return chunk_steps(self.seconds_per_step, now - self.last_emit)
+
+    def pipelined_count(self) -> int:
+        """Steps of a chunk computed while the window draws."""
+        if self.seconds_per_step is None:
+            return self.FIRST_CHUNK_STEPS
+        return pipelined_chunk_steps(self.seconds_per_step)

@@ -10,6 +10,7 @@ saved step and view ranges are shown and ``session_opened`` is emitted.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sgd_viewer.core.session_file import (
     RunEntry,
     SessionFile,
     SessionFileError,
+    parse_session,
     read_session,
     session_document,
     write_session,
@@ -120,6 +122,12 @@ class SessionActions:
         except SessionFileError as error:
             self.show_error("Cannot open this session", str(error))
             return False
+        self._open_saved(saved)
+        self._remember(path)
+        return True
+
+    def _open_saved(self, saved: SessionFile) -> None:
+        """Replace the session by ``saved``; the engine replays its runs."""
         self.pause()
         self._drag.stop()
         self.narrator.stop()
@@ -131,9 +139,32 @@ class SessionActions:
         self._show_dataset()
         self.controls.set_config(self.session.run.config)
         presenter.show_display(self.session, self)
-        self._remember(path)
         self._refresh_views()
-        return True
+
+    def replay_into_new_engine(self, reason: str) -> None:
+        """The engine's process died and another has started, every run at
+        step 0 (``TrainerWorker.engine_lost``): replay each run into it up to
+        its latest step, as opening the session would, and show the step the
+        user was on. Nothing is lost."""
+        title = "The training engine stopped"
+        try:
+            text = json.dumps(self.session_document(), allow_nan=False)
+            saved = parse_session(text)
+        except (SessionFileError, ValueError) as error:  # data too big to embed
+            self.reset()  # the runs and the new engine agree again, at step 0
+            self.show_error(
+                title,
+                f"The training engine stopped unexpectedly ({reason}). It has "
+                f"started again, but the runs could not be replayed ({error}), "
+                "so they start again from the start.",
+            )
+            return
+        self._open_saved(saved)
+        self.show_error(
+            title,
+            f"The training engine stopped unexpectedly ({reason}). It has "
+            "started again, and every run was replayed to where it was.",
+        )
 
     def show_opened(self, generation: int) -> None:
         """The engine has replayed an opened session: show its step and views

@@ -1,10 +1,13 @@
-"""The trainer's thread: a QObject that owns the runs' trainers on one QThread.
+"""The trainer's thread: a QObject on one QThread that drives the training
+engine for the window.
 
-Owns every torch object of the app: a :class:`~sgd_viewer.core.race.Race` of
-the session's runs, keyed by the session's run ids, stepped together chunk by
-chunk. The GUI talks to it only through queued
-signals (see DESIGN.md §3) and one ``threading.Event`` for pausing, which the GUI
-sets directly so that a pause never waits behind queued work.
+The engine (:mod:`sgd_viewer.core.engine`) holds every torch object of the
+app: a :class:`~sgd_viewer.core.race.Race` of the session's runs, keyed by the
+session's run ids, stepped together chunk by chunk. It runs in a process of
+its own (:mod:`sgd_viewer.core.engine_process`), or in this thread where a
+process cannot start. The GUI talks to this worker only through queued
+signals (see DESIGN.md §3) and one ``threading.Event`` for pausing, which the
+GUI sets directly so that a pause never waits behind queued work.
 
 Running is a chain of short chunks driven by a timer in this thread, never a
 blocking loop: between two chunks the thread's event loop delivers the GUI's
@@ -14,48 +17,50 @@ carrying every step since the last one (``pacing`` sizes chunks and spaces
 messages).
 
 After sending, a running loop waits (at most ``FRAME_WAIT_SECONDS``) until the
-window says it has drawn them (``frame_shown``). The two threads share one
-GIL: while the window draws, its many short Python calls (pyqtgraph paints in
-Python) each had to wrest the GIL from the trainer, which releases and retakes
-it around every torch call; the handovers cost both threads more than the work
-itself (the trainer ran at ~0.5× its headless speed). Taking turns, each runs
-undisturbed, and the window is never more than one frame behind.
-
-Imports torch only inside :meth:`TrainerWorker.initialize`, which runs in the
-worker thread after the window has painted.
+window says it has drawn them (``frame_shown``), so the window is never more
+than one frame behind. With the engine in its own process, the next chunk is
+already being computed during that wait (``_pipelined``): training and drawing
+run at once, on two cores. With the engine in this thread they share one GIL,
+and take turns: while the window draws, its many short Python calls
+(pyqtgraph paints in Python) would each have to wrest the GIL from the
+trainer, and the handovers cost both threads more than the work itself.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 import traceback
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import Dataset
-from sgd_viewer.core.history import StepBatch
+from sgd_viewer.core.engine import RunBatches
+from sgd_viewer.core.engine_process import EngineLost, start_engine
 from sgd_viewer.core.recipe import RunRecipe
-from sgd_viewer.gui.pacing import (
-    EMIT_INTERVAL,
-    EMIT_SLACK,
-    after_frame,
-    chunk_steps,
-    smoothed_step_time,
-)
+from sgd_viewer.gui.chunk_loop import ChunkLoop
+from sgd_viewer.gui.pacing import ChunkPacer
 
-RunBatches = dict[int, StepBatch]
-
-#: Longest a running loop waits for the window to draw the steps it sent; a
-#: window that draws slower (or not at all: minimised, behind a dialog) then
-#: only slows the run, never stops it.
-FRAME_WAIT_SECONDS = 1.0 / 30
 #: Steps shown as a faint preview while the start handle is dragged.
 PREVIEW_STEPS = 200
 
 
-class TrainerWorker(QObject):
+def _survives_engine_loss(slot):
+    """A slot that, if the engine's process has died, starts another
+    instead of failing (see ``TrainerWorker._recover``)."""
+
+    @functools.wraps(slot)
+    def guarded(self, *args):
+        try:
+            return slot(self, *args)
+        except EngineLost as error:
+            self._recover(error)
+
+    return guarded
+
+
+class TrainerWorker(QObject, ChunkLoop):
     """Runs gradient descent for the window, off the GUI thread.
 
     Signals
@@ -82,6 +87,9 @@ class TrainerWorker(QObject):
         before); carries its generation.
     errored(str)
         Something failed in the worker; the message is for the user.
+    engine_lost(str)
+        The engine's process died (why, for the user). Another has started,
+        with every run at step 0: the window replays its runs into it.
     """
 
     ready = Signal(str)
@@ -92,6 +100,7 @@ class TrainerWorker(QObject):
     update_explained = Signal(int, int, object)
     loaded = Signal(int)
     errored = Signal(str)
+    engine_lost = Signal(str)
 
     def __init__(
         self,
@@ -111,50 +120,36 @@ class TrainerWorker(QObject):
         self.frame_shown.set()
         #: The newest preview the GUI wants; older queued requests are skipped.
         self.latest_preview_id = 0
-        self._race = None
-        self._preview_trainer = None
-        self._preview_config: TrainingConfig | None = None
+        self._engine = None
         self._timer: QTimer | None = None
         self._steps_per_second: float | None = None  # None: as fast as possible
         self._remaining: int | None = None  # steps left of a Step; None: run on
         self._running = False
         self._pending: list[RunBatches] = []
-        self._last_emit = 0.0
         self._last_tick = 0.0
         self._step_credit = 0.0
-        #: Steps of the first chunk, before a step's time is known.
-        self._chunk_steps = 16
-        #: Measured wall time of one step (of every run), smoothed.
-        self._seconds_per_step: float | None = None
+        self.pacer = ChunkPacer()
         self._generation = 0
 
     # ----------------------------------------------------------- life cycle
     @Slot()
     def initialize(self) -> None:
-        """Load torch and build the trainers (runs in the worker thread)."""
+        """Start the training engine (runs in the worker thread): in a process
+        of its own, or here if that cannot start (see ``engine_process``)."""
         try:
-            import torch
-
-            # The GUI thread needs the other core; one intra-op thread is also
-            # the fastest for two scalar parameters.
-            torch.set_num_threads(1)
-            from sgd_viewer.core.race import Race
-
-            race = Race(self._data, self._start)
-            for run_id, config in self._runs:
-                race.add(run_id, config)
-            self._race = race
+            self._engine = start_engine(self._data, self._runs, self._start)
         except Exception as error:  # any failure: shown to the user, not a crash
             self.errored.emit(f"The training engine failed to start: {error}")
             traceback.print_exc()
             return
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
-        self.ready.emit(torch.__version__)
+        self.ready.emit(self._engine.torch_version)
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop the timer and hand this object back to the GUI thread.
+        """Stop the timer, release the engine and hand this object back to
+        the GUI thread.
 
         Runs in the worker thread as its event loop ends: a timer may only be
         stopped by its own thread, and an object whose thread has ended must
@@ -163,12 +158,37 @@ class TrainerWorker(QObject):
         if self._timer is not None:
             self._timer.stop()
         self._running = False
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
         self.moveToThread(QCoreApplication.instance().thread())
 
     @property
-    def race(self):
-        """The runs' trainers (``None`` until torch has loaded)."""
-        return self._race
+    def engine(self):
+        """The runs' engine (``None`` until it has started)."""
+        return self._engine
+
+    def _recover(self, error: EngineLost) -> None:
+        """The engine's process died (killed, out of memory): stop, start
+        another with the runs' current settings at step 0, and say so
+        (``engine_lost``); the window replays its runs into it."""
+        traceback.print_exc()
+        self._timer.stop()
+        self._remaining, self._pending = None, []
+        if self._running:
+            self._running = False
+            self.run_state_changed.emit(False)
+        self._engine.terminate()
+        try:
+            self._engine = start_engine(self._data, self._runs, self._start)
+        except Exception as failure:  # shown; the window stays usable
+            self._engine = None
+            self.errored.emit(
+                f"The training engine stopped ({error}) and "
+                f"could not start again: {failure}"
+            )
+            return
+        self.engine_lost.emit(str(error))
 
     # ------------------------------------------------------------- requests
     def request_pause(self) -> None:
@@ -179,10 +199,12 @@ class TrainerWorker(QObject):
         self.frame_shown.set()
 
     @Slot(int)
+    @_survives_engine_loss
     def step(self, count: int) -> None:
         """Run ``count`` more steps of every run, in chunks, then stop."""
-        if self._race is None or count <= 0:
+        if self._engine is None or count <= 0:
             return
+        self._settle(keep=True)  # a chunk in flight is not part of this Step
         if self._running and self._remaining is not None:
             # A Step pressed while the last one is still going adds to it:
             # two quick presses are two steps.
@@ -192,10 +214,12 @@ class TrainerWorker(QObject):
         self._start_loop()
 
     @Slot()
+    @_survives_engine_loss
     def run(self) -> None:
         """Run until paused (or every run has diverged)."""
-        if self._race is None:
+        if self._engine is None:
             return
+        self._settle(keep=True)
         self._remaining = None
         self._start_loop()
 
@@ -209,27 +233,30 @@ class TrainerWorker(QObject):
             self._stop_loop()
 
     @Slot(int, float, float)
+    @_survives_engine_loss
     def reset(self, generation: int, a0: float, b0: float) -> None:
         """Every run back to step 0 at ``(a0, b0)``; keeps running if it was."""
         self._generation = generation
         self._start = (a0, b0)
-        if self._race is None:
+        if self._engine is None:
             return
         self._discard_pending()
-        self._race.reset((a0, b0))
+        self._engine.reset((a0, b0))
         if self._remaining is not None:
             self._stop_loop()
 
     @Slot(int, int)
+    @_survives_engine_loss
     def rewind(self, generation: int, step: int) -> None:
         """Every run back to its exact state after ``step`` steps."""
         self._generation = generation
-        if self._race is None:
+        if self._engine is None:
             return
         self._discard_pending()
-        self._race.rewind(step)
+        self._engine.rewind(step)
 
     @Slot(int, object, object, object)
+    @_survives_engine_loss
     def load(
         self,
         generation: int,
@@ -242,83 +269,74 @@ class TrainerWorker(QObject):
         ``loaded``."""
         self._generation = generation
         self._data, self._start = data, start
-        self._preview_trainer = None
         self._discard_pending()
         if self._running:
             self._stop_loop()
         self._runs = [
             (run_id, recipe.config_at(steps)) for run_id, recipe, steps in plans
         ]
-        if self._race is None:
+        if self._engine is None:
             return  # the engine failed to start; it has said so
-        from sgd_viewer.core.race import Race
-        from sgd_viewer.core.recipe import replay
-
-        race = Race(data, start)
-        batches: RunBatches = {}
-        try:
-            for run_id, recipe, steps in plans:
-                played = replay(race.add(run_id, recipe.config), recipe, steps)
-                if played:
-                    batches[run_id] = StepBatch.concatenate(played)
-        except ValueError as error:
-            self.errored.emit(str(error))
-        self._race = race
+        batches, error = self._engine.load(data, start, plans)
+        if error is not None:
+            self.errored.emit(error)
         if batches:
             self.frame_shown.clear()
             self.steps_ready.emit(generation, batches)
         self.loaded.emit(generation)
 
     @Slot(int, object)
+    @_survives_engine_loss
     def add_run(self, run_id: int, config: TrainingConfig) -> None:
         """A new run at step 0 (or replacing one whose settings changed what
         its steps mean: the window removes the old id first)."""
         self._runs.append((run_id, config))
-        if self._race is None:
+        if self._engine is None:
             return
         self._flush()
         try:
-            self._race.add(run_id, config)
+            self._engine.add(run_id, config)
         except ValueError as error:
             self.errored.emit(str(error))
 
     @Slot(int)
+    @_survives_engine_loss
     def remove_run(self, run_id: int) -> None:
         self._runs = [(i, c) for i, c in self._runs if i != run_id]
-        if self._race is not None:
+        if self._engine is not None:
             self._flush()
-            self._race.remove(run_id)
+            self._engine.remove(run_id)
 
     @Slot(int, object)
+    @_survives_engine_loss
     def set_config(self, run_id: int, config: TrainingConfig) -> None:
         """New lr, knobs or batch size for one run, from its next step on."""
         self._runs = [(i, config if i == run_id else c) for i, c in self._runs]
-        self._preview_trainer = None
-        if self._race is None:
+        if self._engine is None:
             # The trainer will be built with these settings: they are the
             # run's initial ones (a change after step 0).
             self.change_applied.emit(run_id, 0)
             return
-        if run_id not in self._race.trainers:
-            return
         self._flush()
         try:
-            self._race.configure(run_id, config)
+            applied_after = self._engine.configure(run_id, config)
+        except KeyError:
+            return  # a run removed since
         except ValueError as error:
             self.errored.emit(str(error))
             return
-        self.change_applied.emit(run_id, self._race.trainers[run_id].step_count)
+        self.change_applied.emit(run_id, applied_after)
 
     @Slot(int, object)
+    @_survives_engine_loss
     def set_data(self, generation: int, data: Dataset) -> None:
         """New data: every run starts again from the current start, paused."""
         self._generation = generation
         self._data = data
-        self._preview_trainer = None
-        if self._race is None:
+        if self._engine is None:
             return
         self._discard_pending()
-        self._race.set_data(data)
+        self._engine.set_data(data)
         self._stop_loop()
 
     @Slot(float)
@@ -329,152 +347,35 @@ class TrainerWorker(QObject):
             self._schedule()
 
     @Slot(int, float, float, object)
+    @_survives_engine_loss
     def preview(
         self, request_id: int, a0: float, b0: float, config: TrainingConfig
     ) -> None:
         """The next ``PREVIEW_STEPS`` steps from ``(a0, b0)`` with ``config``
         (the selected run's), on a scratch trainer."""
-        if self._race is None or request_id != self.latest_preview_id:
+        if self._engine is None or request_id != self.latest_preview_id:
             return  # a newer drag position is queued behind this one
+        self._settle(keep=True)
         try:
-            if self._preview_trainer is None or self._preview_config != config:
-                from sgd_viewer.core.trainer import Trainer
-
-                self._preview_trainer = Trainer(
-                    self._data, config, (a0, b0), problem=self._race.problem
-                )
-                self._preview_config = config
-            else:
-                self._preview_trainer.reset(a0, b0)
-            batch = self._preview_trainer.step(PREVIEW_STEPS)
+            batch = self._engine.preview(a0, b0, config, PREVIEW_STEPS)
         except ValueError as error:
             self.errored.emit(str(error))
             return
         self.preview_ready.emit(request_id, batch)
 
     @Slot(int, int)
+    @_survives_engine_loss
     def explain(self, run_id: int, step: int) -> None:
         """The update that produced ``step`` of a run, with its numbers
         (``update_explained``; ``None`` where there is none)."""
-        if self._race is None or run_id not in self._race.trainers:
+        if self._engine is None:
             return
-        from sgd_viewer.core.update_explainer import explain_step
-
+        self._settle(keep=True)
         try:
-            update = explain_step(self._race.trainers[run_id], step)
+            update = self._engine.explain(run_id, step)
+        except KeyError:
+            return  # a run removed since
         except (ValueError, RuntimeError) as error:  # shown, never a crash
             self.errored.emit(f"Cannot explain step {step}: {error}")
             return
-        self.update_explained.emit(
-            run_id, step, None if update is None else update.as_dict()
-        )
-
-    # ------------------------------------------------------------ the loop
-    def _start_loop(self) -> None:
-        self.pause_event.clear()
-        if not self._race.going:
-            self._remaining = None
-            self.steps_ready.emit(self._generation, self._race.step(0))
-            return
-        if not self._running:
-            self._running = True
-            self._last_tick = time.perf_counter()
-            self._step_credit = 0.0
-            self.run_state_changed.emit(True)
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if self._steps_per_second is None:
-            interval = 0  # fire whenever the event loop is idle
-        else:
-            interval = max(int(1000 / self._steps_per_second), 1000 // 60)
-        self._timer.start(interval)
-
-    def _stop_loop(self) -> None:
-        self._timer.stop()
-        self._remaining = None
-        if self._running:
-            self._running = False
-            # Before the last steps: when the window shows the final step, it
-            # already knows the run has stopped.
-            self.run_state_changed.emit(False)
-        self._flush()
-
-    @Slot()
-    def _tick(self) -> None:
-        if self.pause_event.is_set():
-            self.pause_event.clear()
-            self._stop_loop()
-            return
-        now = time.perf_counter()
-        if self._steps_per_second is None:
-            count = self._flat_out_count(now)
-        else:
-            self._step_credit += (now - self._last_tick) * self._steps_per_second
-            count = int(self._step_credit)
-            self._step_credit -= count
-        self._last_tick = now
-        if self._remaining is not None:
-            count = min(count, self._remaining)
-        if count > 0:
-            began = time.perf_counter()
-            try:
-                batches = self._race.step(count)
-            except Exception as error:  # shown to the user; the run stops
-                self._fail(error)
-                return
-            self._adapt_chunk(count, time.perf_counter() - began)
-            self._pending.append(batches)
-            if self._remaining is not None:
-                self._remaining -= count
-            if not self._race.going:
-                self._stop_loop()
-                return
-        if self._remaining is not None and self._remaining <= 0:
-            self._stop_loop()
-        elif time.perf_counter() - self._last_emit >= EMIT_INTERVAL - EMIT_SLACK:
-            self._flush()
-            flushed = self._last_emit
-            # Turn-taking with the window (see the module's docstring).
-            self.frame_shown.wait(FRAME_WAIT_SECONDS)
-            self._last_emit = after_frame(flushed, time.perf_counter())
-
-    def _fail(self, error: Exception) -> None:
-        """A step failed (a bug, or torch out of memory): stop the loop, keep
-        the steps taken before it and say what happened, instead of the timer
-        failing again at every turn while the window still shows "running"."""
-        traceback.print_exc()
-        self._stop_loop()
-        self.errored.emit(f"Training stopped: a step failed ({error}).")
-
-    def _flat_out_count(self, now: float) -> int:
-        """Steps that end about when the next message is due (see ``pacing``;
-        before a step is measured, a few)."""
-        if self._seconds_per_step is None:
-            return self._chunk_steps
-        return chunk_steps(self._seconds_per_step, now - self._last_emit)
-
-    def _adapt_chunk(self, count: int, seconds: float) -> None:
-        if self._steps_per_second is None:
-            self._seconds_per_step = smoothed_step_time(
-                self._seconds_per_step, count, seconds
-            )
-
-    def _flush(self) -> None:
-        """Send every step not yet sent, one batch per run."""
-        if not self._pending:
-            return
-        by_run: dict[int, list[StepBatch]] = {}
-        for batches in self._pending:
-            for run_id, batch in batches.items():
-                by_run.setdefault(run_id, []).append(batch)
-        self._pending = []
-        self._last_emit = time.perf_counter()
-        self.frame_shown.clear()
-        self.steps_ready.emit(
-            self._generation,
-            {run_id: StepBatch.concatenate(b) for run_id, b in by_run.items()},
-        )
-
-    def _discard_pending(self) -> None:
-        self._pending = []
+        self.update_explained.emit(run_id, step, update)

@@ -1,6 +1,6 @@
 """The trainer's thread and the window take turns: the worker sends steps and
 waits (at most ``FRAME_WAIT_SECONDS``) until the window says it has drawn them
-through ``TrainerWorker.frame_shown`` (``gui.worker``, ``gui.main_window``)."""
+through ``TrainerWorker.frame_shown`` (``gui.chunk_loop``, ``gui.main_window``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from sgd_viewer.core.config import TrainingConfig
 from sgd_viewer.core.data import generate
 from sgd_viewer.core.history import COLUMNS, StepBatch
-from sgd_viewer.gui import pacing
-from sgd_viewer.gui import worker as worker_module
+from sgd_viewer.gui import chunk_loop, pacing
+from sgd_viewer.gui.pacing import ChunkPacer
 from sgd_viewer.gui.worker import TrainerWorker
 
 #: Long enough that a worker waiting this long for a frame can only have been
@@ -73,7 +73,7 @@ def test_running_window_is_never_more_than_one_message_behind(
     """Running flat out, the worker sends its next steps only once the window
     has taken in the previous ones. The worker's wait is made long, so a window
     that failed to acknowledge a frame would stall the run (and the test)."""
-    monkeypatch.setattr(worker_module, "FRAME_WAIT_SECONDS", FOREVER)
+    monkeypatch.setattr(chunk_loop, "FRAME_WAIT_SECONDS", FOREVER)
     worker = window._worker
     sent = 0
     #: Per message: steps sent before it that the window had not yet taken in.
@@ -183,7 +183,7 @@ def test_pause_wakes_a_worker_waiting_for_its_frame(
 ):
     """Pausing a worker that waits for a frame stops it at once, not when the
     wait would have ended."""
-    monkeypatch.setattr(worker_module, "FRAME_WAIT_SECONDS", FOREVER)
+    monkeypatch.setattr(chunk_loop, "FRAME_WAIT_SECONDS", FOREVER)
     worker, requests, receiver = worker_on_thread
     requests.run.emit()
     qtbot.waitUntil(lambda: len(receiver.batches) >= 1, timeout=10_000)
@@ -193,59 +193,54 @@ def test_pause_wakes_a_worker_waiting_for_its_frame(
 
 
 # ------------------------------------------------- one chunk per frame
-def _bare_worker() -> TrainerWorker:
-    """A worker that has not started (no thread, no torch): its pacing only."""
-    return TrainerWorker(generate(20), [(1, TrainingConfig())], (-1.0, 1.0))
-
-
 def test_first_chunk_is_short_until_a_step_is_timed():
-    worker = _bare_worker()
-    assert worker._flat_out_count(0.0) == worker._chunk_steps == 16
+    pacer = ChunkPacer()
+    assert pacer.flat_out_count(0.0) == ChunkPacer.FIRST_CHUNK_STEPS
 
 
 def test_a_chunk_ends_when_the_next_frame_is_due():
-    worker = _bare_worker()
-    worker._adapt_chunk(100, 0.05)  # 0.5 ms a step
-    worker._last_emit = 10.0
+    pacer = ChunkPacer()
+    pacer.measured(100, 0.05)  # 0.5 ms a step
+    pacer.last_emit = 10.0
     # 6 ms after the last message: the next is due in about 10 ms.
     due = pacing.EMIT_INTERVAL - 0.006
-    assert worker._flat_out_count(10.006) == int(due / 0.0005)
+    assert pacer.flat_out_count(10.006) == int(due / 0.0005)
     # Right after a message: never more than CHUNK_SECONDS of steps at once.
-    assert worker._flat_out_count(10.0) == int(pacing.CHUNK_SECONDS / 0.0005)
+    assert pacer.flat_out_count(10.0) == int(pacing.CHUNK_SECONDS / 0.0005)
 
 
 def test_a_chunk_is_at_least_one_step_and_min_chunk_long():
-    worker = _bare_worker()
-    worker._adapt_chunk(10, 0.5)  # 50 ms a step: slower than a frame
-    worker._last_emit = 0.0
-    assert worker._flat_out_count(0.0) == 1
-    fast = _bare_worker()
-    fast._adapt_chunk(1000, 0.001)  # 1 µs a step
-    fast._last_emit = 0.0
+    pacer = ChunkPacer()
+    pacer.measured(10, 0.5)  # 50 ms a step: slower than a frame
+    pacer.last_emit = 0.0
+    assert pacer.flat_out_count(0.0) == 1
+    fast = ChunkPacer()
+    fast.measured(1000, 0.001)  # 1 µs a step
+    fast.last_emit = 0.0
     # The frame is already due: still a chunk of MIN_CHUNK_SECONDS.
-    assert fast._flat_out_count(1.0) == int(pacing.MIN_CHUNK_SECONDS / 1e-6)
+    assert fast.flat_out_count(1.0) == int(pacing.MIN_CHUNK_SECONDS / 1e-6)
 
 
 def test_the_step_time_follows_a_change_in_cost():
-    worker = _bare_worker()
-    worker._adapt_chunk(100, 0.01)  # 100 µs a step
+    pacer = ChunkPacer()
+    pacer.measured(100, 0.01)  # 100 µs a step
     for _ in range(12):
-        worker._adapt_chunk(100, 0.1)  # then 1 ms a step (runs were added)
-    assert worker._seconds_per_step == pytest.approx(0.001, rel=0.01)
+        pacer.measured(100, 0.1)  # then 1 ms a step (runs were added)
+    assert pacer.seconds_per_step == pytest.approx(0.001, rel=0.01)
 
 
 def test_one_slow_chunk_does_not_leave_chunks_of_one_step():
     """A chunk slowed by something else (a garbage collection, a one-off
     check) at most doubles the estimate, and one-step chunks correct it."""
-    worker = _bare_worker()
-    worker._adapt_chunk(100, 0.01)  # 100 µs a step
-    worker._adapt_chunk(1, 0.3)  # one step that took 0.3 s
-    assert worker._seconds_per_step <= 2 * 0.0001
+    pacer = ChunkPacer()
+    pacer.measured(100, 0.01)  # 100 µs a step
+    pacer.measured(1, 0.3)  # one step that took 0.3 s
+    assert pacer.seconds_per_step <= 2 * 0.0001
     for _ in range(12):
-        worker._adapt_chunk(1, 0.0001)
-    assert worker._seconds_per_step == pytest.approx(0.0001, rel=0.01)
-    worker._last_emit = 0.0
-    assert worker._flat_out_count(0.0) > 50
+        pacer.measured(1, 0.0001)
+    assert pacer.seconds_per_step == pytest.approx(0.0001, rel=0.01)
+    pacer.last_emit = 0.0
+    assert pacer.flat_out_count(0.0) > 50
 
 
 # ------------------------------------------- frames spaced by their cost
@@ -278,7 +273,9 @@ def test_frames_slow_no_further_than_needed_for_the_least_training():
     assert due == pytest.approx(10.015 + pacing.MIN_TRAIN_SECONDS)
 
 
-def test_a_step_that_fails_stops_the_run_and_says_so(worker_on_thread, qtbot):
+def test_a_step_that_fails_stops_the_run_and_says_so(
+    worker_on_thread, qtbot, monkeypatch
+):
     """An exception inside a step (a bug, torch out of memory) stops the run
     and is reported once, instead of failing at every turn of the loop while
     the window shows "running"."""
@@ -286,8 +283,10 @@ def test_a_step_that_fails_stops_the_run_and_says_so(worker_on_thread, qtbot):
     messages: list[str] = []
     failures = []
 
-    def broken(count):
-        failures.append(count)
+    collect = worker.engine.collect
+
+    def broken():
+        failures.append(collect())
         raise RuntimeError("out of memory")
 
     class _Errors(QObject):
@@ -297,9 +296,20 @@ def test_a_step_that_fails_stops_the_run_and_says_so(worker_on_thread, qtbot):
 
     errors = _Errors()
     worker.errored.connect(errors.on_error)
-    worker.race.step = broken
+    # monkeypatch: the engine goes back to a pool that the next window uses.
+    monkeypatch.setattr(worker.engine, "collect", broken)
     requests.run.emit()
     qtbot.waitUntil(lambda: receiver.run_states == [True, False], timeout=10_000)
     qtbot.waitUntil(lambda: len(messages) == 1, timeout=5000)
     assert "out of memory" in messages[0]
     assert len(failures) == 1  # the loop stopped at the first failure
+
+
+def test_a_pipelined_chunk_is_one_message_interval_of_steps():
+    """An engine in its own process computes a chunk while the window draws:
+    each chunk is one message's worth, so each arrival makes a frame."""
+    pacer = ChunkPacer()
+    assert pacer.pipelined_count() == ChunkPacer.FIRST_CHUNK_STEPS
+    pacer.measured(100, 0.01)  # 100 µs a step
+    assert pacer.pipelined_count() == int(pacing.MAX_EMIT_INTERVAL / 1e-4)
+    assert pacing.MAX_EMIT_INTERVAL >= pacing.EMIT_INTERVAL

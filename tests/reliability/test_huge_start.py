@@ -27,9 +27,11 @@ def test_a_start_whose_loss_overflows_float32(make_window, qtbot):
         Qt.ConnectionType.BlockingQueuedConnection,
         Q_ARG(float, 0.0),
     )
-    trainer = window._worker.race.trainers[window.session.run.id]
-    assert trainer.start == (1e20, 0.0)
-    batch = trainer.step(1)  # what the worker would send
+    # The worker is idle now: its engine may be asked directly.
+    engine = window._worker.engine
+    run_id = window.session.run.id
+    assert engine.trainer_state(run_id)["start"] == (1e20, 0.0)
+    batch = engine.step(1).batches[run_id]  # what the worker would send
     assert batch.batch_loss[0] > FLOAT32_MAX
     window._on_steps(
         window.session.generation, {window.session.run.id: batch}
