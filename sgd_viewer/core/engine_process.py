@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import multiprocessing
 import os
 import signal
 import threading
 import traceback
-from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType
 from typing import Any
 
@@ -64,9 +62,14 @@ def _reduce_read_only_mapping(mapping: MappingProxyType) -> tuple:
     return read_only, (dict(mapping),)
 
 
-# Settings keep their knobs in read-only mappings, which pickle does not take;
-# they cross the pipe as the plain dicts inside them.
-ForkingPickler.register(MappingProxyType, _reduce_read_only_mapping)
+def _teach_pickle() -> None:
+    """Settings keep their knobs in read-only mappings, which pickle does not
+    take: they cross the pipe as the plain dicts inside them. (multiprocessing
+    is imported here, not at the top: the window imports this module before
+    its first paint.)"""
+    from multiprocessing.reduction import ForkingPickler
+
+    ForkingPickler.register(MappingProxyType, _reduce_read_only_mapping)
 
 
 class EngineLost(RuntimeError):
@@ -82,6 +85,7 @@ def serve(connection) -> None:
     # Ctrl+C in a terminal reaches the whole process group: the window
     # decides when to stop, and closing the pipe ends this loop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _teach_pickle()
     engine = None
     while True:
         try:
@@ -118,6 +122,9 @@ class EngineProcess:
     overlaps = True
 
     def __init__(self) -> None:
+        import multiprocessing
+
+        _teach_pickle()
         context = multiprocessing.get_context("spawn")
         self._connection, child_end = context.Pipe()
         self._process = context.Process(

@@ -130,9 +130,9 @@ def _set_up(window, runs: list, tab: str, display: dict) -> None:
     window.select_run(0)
     widgets = {
         "loss": window.loss_view.parentWidget(),
-        "slices": window.slices_view,
+        "slices": window.slices_tab,
         "update": window.update_panel,
-        "stability": window.stability_view,
+        "stability": window.stability_tab,
     }
     window.curve_tabs.setCurrentWidget(widgets[tab])
     if display:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from sgd_viewer.core.data import Dataset
 from sgd_viewer.gui.hover_readouts import PointHover
+from sgd_viewer.gui.legends import legend_stand_in
 from sgd_viewer.gui.native_items import (
     DataPath,
     PixelLabel,
@@ -21,7 +22,6 @@ from sgd_viewer.gui.native_items import (
     SegmentPath,
     SmoothDataPath,
     cache_as_pixmap,
-    legend_stand_in,
 )
 from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend, cache_chrome
 from sgd_viewer.gui.residual_squares import ResidualSquares

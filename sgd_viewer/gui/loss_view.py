@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
+from sgd_viewer.gui.legends import legend_stand_in
 from sgd_viewer.gui.native_items import (
     DataPath,
     PlotCanvas,
     cache_as_pixmap,
-    legend_stand_in,
 )
 from sgd_viewer.gui.plot_chrome import add_outside_legend, cache_chrome
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint

@@ -322,7 +322,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
     def _refresh_views(self) -> None:
         """Push the session's state to every view (at most ~60 times a second)."""
         presenter.draw(self.session, *self.plot_views, self._drag.dragging)
-        if self.slices_view.isVisible():  # costs nothing while its tab is hidden
+        if self.slices_tab.isVisible():  # costs nothing while its tab is hidden
             presenter.draw_slices(self.session, self.slices_view)
         if self.playback.ready:
             self.update_feed.refresh(self.playback.running)

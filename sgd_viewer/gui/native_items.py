@@ -20,11 +20,11 @@ Here:
 - :class:`PixelMarker` is a small shape of fixed pixel size at a data point
   (the current point, the downhill arrow).
 
-Legends show these items through :func:`legend_stand_in`, a pyqtgraph item
-that is never added to a plot and only carries the pen and symbol to draw.
-What stays still while the path moves (legends, labels, markers) is drawn
-once into a pixmap and then blitted by Qt (:func:`cache_as_pixmap`,
-:func:`add_cached_legend`), instead of being painted in Python every frame.
+Legends show these items through ``legends.legend_stand_in``, a pyqtgraph
+item that is never added to a plot and only carries the pen and symbol to
+draw. What stays still while the path moves (legends, labels, markers) is
+drawn once into a pixmap and then blitted by Qt (:func:`cache_as_pixmap`),
+instead of being painted in Python every frame.
 """
 
 from __future__ import annotations
@@ -387,94 +387,6 @@ def cache_as_pixmap(item: QGraphicsItem) -> None:
         cache_as_pixmap(child)
 
 
-class CachedLegend(pg.LegendItem):
-    """A legend whose entries, the ones added later included, are cached."""
-
-    def addItem(self, item, name) -> None:
-        super().addItem(item, name)
-        cache_as_pixmap(self)
-
-    def _addItemToLayout(self, sample, label) -> None:
-        self.set_columns(self.columnCount)
-
-    def removeItem(self, item) -> None:
-        super().removeItem(item)
-        self.set_columns(self.columnCount)
-
-    def set_columns(self, columns: int) -> None:
-        """Lay the entries out ``columns`` a row, in the order added.
-
-        (pyqtgraph's own placement reads the grid's row and column counts,
-        which keep their old values after entries are taken out.)
-        """
-        self.columnCount = max(int(columns), 1)
-        grid = self.layout
-        for index in range(grid.count() - 1, -1, -1):
-            grid.removeAt(index)
-        for index, (sample, label) in enumerate(self.items):
-            row, column = divmod(index, self.columnCount)
-            grid.addItem(sample, row, 2 * column)
-            grid.addItem(label, row, 2 * column + 1)
-        self.updateSize()
-
-    def updateSize(self) -> None:
-        # pyqtgraph sums its entries' current widths, which are stale after a
-        # change of column count (entries stretched to the old width); Qt's
-        # layout hint is cached until the layout activates. Add up the
-        # entries' natural sizes instead.
-        if self.size is not None:
-            return
-        preferred = Qt.SizeHint.PreferredSize
-        grid = self.layout
-        widths: dict[int, float] = {}
-        heights: dict[int, float] = {}
-        for index, pair in enumerate(self.items):
-            row, column = divmod(index, self.columnCount)
-            for offset, item in enumerate(pair):
-                hint = item.effectiveSizeHint(preferred)
-                cell = 2 * column + offset
-                widths[cell] = max(widths.get(cell, 0.0), hint.width())
-                heights[row] = max(heights.get(row, 0.0), hint.height())
-        left, top, right, bottom = grid.getContentsMargins()
-        width = sum(widths.values()) + grid.horizontalSpacing() * max(
-            len(widths) - 1, 0
-        )
-        height = sum(heights.values()) + grid.verticalSpacing() * max(
-            len(heights) - 1, 0
-        )
-        self.setGeometry(0, 0, width + left + right, height + top + bottom)
-
-    def refresh(self) -> None:
-        """Paint the samples anew (after an entry's pen or brush changed):
-        each is cached as a pixmap of its own."""
-        for sample, _label in self.items:
-            sample.update()
-        self.update()
-
-
-def add_cached_legend(plot: pg.PlotItem, **options) -> pg.LegendItem:
-    """What ``plot.addLegend(**options)`` does, with a cached legend."""
-    legend = CachedLegend(**options)
-    legend.setParentItem(plot.getViewBox())
-    plot.legend = legend  # items added with a name then appear in it
-    cache_as_pixmap(legend)
-    return legend
-
-
-def legend_stand_in(item: QGraphicsItem, scatter: bool = False, **style):
-    """A pyqtgraph item that shows ``item`` in a legend: it is never drawn in
-    a plot, only lends its pen (or, with ``scatter``, its symbol) to the
-    legend's sample, and passes a click on that sample (which hides or shows
-    it) on to ``item``."""
-    stand_in = pg.ScatterPlotItem(**style) if scatter else pg.PlotDataItem(**style)
-
-    def follow() -> None:
-        item.setVisible(stand_in.isVisible())
-
-    stand_in.visibleChanged.connect(follow)
-    return stand_in
-
-
 __all__ = [
     "DataPath",
     "PixelLabel",
@@ -482,7 +394,5 @@ __all__ = [
     "PlotCanvas",
     "SegmentPath",
     "SmoothDataPath",
-    "add_cached_legend",
     "cache_as_pixmap",
-    "legend_stand_in",
 ]

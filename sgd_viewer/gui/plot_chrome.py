@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsWidget
 
-from sgd_viewer.gui.native_items import CachedLegend, cache_as_pixmap
+from sgd_viewer.gui.legends import CachedLegend
+from sgd_viewer.gui.native_items import cache_as_pixmap
 
 #: The plot item's grid row below the bottom axis (pyqtgraph uses rows 0-3).
 LEGEND_ROW = 4
@@ -112,10 +113,9 @@ def add_outside_legend(plot: pg.PlotItem, columns: int = 3, **options) -> pg.Leg
         geometry = slot.geometry()
         # As many entries a row as fit the plot's width, at most ``columns``.
         wanted = columns
-        legend.set_columns(wanted)
-        while wanted > 1 and legend.width() > geometry.width():
+        while wanted > 1 and legend.natural_size(wanted)[0] > geometry.width():
             wanted -= 1
-            legend.set_columns(wanted)
+        legend.set_columns(wanted)
         # The slot reserves the legend's height; the legend sits on it,
         # centred (the legend sizes itself, not the layout).
         height = legend.height() if legend.items else 0.0

@@ -113,8 +113,18 @@ class PlotScaler(QObject):
         if self.active:
             return
         self.active = True
-        self._watched = [c for c in self._canvases() if c.scene() is not None]
-        for canvas in self._watched:
+        self._watched = []
+        self.watch(self._canvases())
+
+    def watch(self, canvases: Iterable[pg.GraphicsView]) -> None:
+        """While active, scale these plots too (those not watched yet: a tab
+        built after :meth:`apply`)."""
+        if not self.active:
+            return
+        for canvas in canvases:
+            if canvas.scene() is None or canvas in self._watched:
+                continue
+            self._watched.append(canvas)
             scene = id(canvas.scene())
             self._fonts[scene] = QFont(canvas.font())
             self._titles[scene] = canvas.findChildren(ElidedTitle)

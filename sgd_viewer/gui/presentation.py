@@ -45,6 +45,10 @@ class Presentation(QObject):
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.toolbar.hide()
         self.scaler = PlotScaler(lambda: window.findChildren(pg.GraphicsView), SCALE)
+        for tab in (window.slices_tab, window.stability_tab):  # built later
+            tab.built.connect(
+                lambda _view: self.scaler.watch(window.findChildren(pg.GraphicsView))
+            )
         # Escape leaves only: it must not enter presentation mode, and it
         # means nothing to the window otherwise.
         self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), window)

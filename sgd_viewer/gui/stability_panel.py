@@ -41,16 +41,21 @@ class StabilityPanel(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self._window = window
-        self.view = window.stability_view
+        self._tab = window.stability_tab
         self._key: tuple | None = None
         self._marker: tuple[float, float] | None = None
-        self.view.picked.connect(self._picked)
+        self._tab.built.connect(lambda view: view.picked.connect(self._picked))
         window.session.subscribe(self._on_session)
         # Shown (its tab chosen, or the window shown on it): draw it then.
-        self.view.installEventFilter(self)
+        self._tab.installEventFilter(self)
+
+    @property
+    def view(self):
+        """The Stability tab's view (built when the tab is first shown)."""
+        return self._tab.view()
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.view and event.type() == QEvent.Type.Show:
+        if watched is self._tab and event.type() == QEvent.Type.Show:
             self.refresh()
         return False
 
@@ -71,7 +76,7 @@ class StabilityPanel(QObject):
 
     def refresh(self) -> None:
         """Bring the map and the marker up to date (nothing while hidden)."""
-        if not self.view.isVisible():
+        if not self._tab.isVisible():
             return
         session = self._window.session
         config = session.run.config

@@ -16,13 +16,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 
 from sgd_viewer.core.problem import Problem, ViewWindow
+from sgd_viewer.gui.legends import legend_stand_in
 from sgd_viewer.gui.level_labels import LevelLabels
 from sgd_viewer.gui.native_items import (
     DataPath,
     PixelMarker,
     PlotCanvas,
     cache_as_pixmap,
-    legend_stand_in,
 )
 from sgd_viewer.gui.plot_chrome import ElidedTitle, add_outside_legend, cache_chrome
 from sgd_viewer.gui.run_layers import RunDrawing, RunLayers, faint

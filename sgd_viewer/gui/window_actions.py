@@ -141,9 +141,22 @@ class DataActions:
 
     def _show_surface(self) -> None:
         presenter.show_surface(self.surface_view, self.loss_view, self.session)
-        self.slices_view.set_problem(
-            self.session.problem, self.session.run.config.reduction
-        )
+        if self.slices_tab.is_built:
+            self.show_slices_problem(self.slices_view)
+
+    def show_slices_problem(self, view) -> None:
+        """The Slices view cuts through the session's loss surface."""
+        view.set_problem(self.session.problem, self.session.run.config.reduction)
+
+    @property
+    def slices_view(self):
+        """The Slices tab's view (built on first use, see ``lazy_tab``)."""
+        return self.slices_tab.view()
+
+    @property
+    def stability_view(self):
+        """The Stability tab's view (built on first use)."""
+        return self.stability_tab.view()
 
 
 class ViewActions:

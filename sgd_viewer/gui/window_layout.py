@@ -28,6 +28,7 @@ from sgd_viewer.gui.dialogs import show_about, show_shortcuts
 from sgd_viewer.gui.explain_box import ExplainBox
 from sgd_viewer.gui.fit_view import FitView
 from sgd_viewer.gui.hover_readouts import StepHover
+from sgd_viewer.gui.lazy_tab import LazyTab
 from sgd_viewer.gui.lesson_panel import Lessons
 from sgd_viewer.gui.loss_view import LossView
 from sgd_viewer.gui.lr_strip import LrStrip
@@ -53,9 +54,10 @@ def build_widgets(window: QMainWindow) -> None:
     window.surface_view = SurfaceView()
     window.loss_view = LossView()
     window.lr_strip = LrStrip(window.loss_view)
-    window.slices_view = SlicesView()
+    # Hidden when the window opens: built when first shown (``lazy_tab``).
+    window.slices_tab = LazyTab(SlicesView)
     window.update_panel = UpdatePanel()
-    window.stability_view = StabilityView()
+    window.stability_tab = LazyTab(StabilityView)
     #: The plots, in the order ``presenter.draw`` takes them.
     window.plot_views = (
         window.fit_view,
@@ -113,9 +115,9 @@ def build_widgets(window: QMainWindow) -> None:
     window.curve_tabs.setObjectName("curveTabs")
     window.curve_tabs.setDocumentMode(True)
     window.curve_tabs.addTab(curves, "Loss curve")
-    window.curve_tabs.addTab(window.slices_view, "Slices through the point")
+    window.curve_tabs.addTab(window.slices_tab, "Slices through the point")
     window.curve_tabs.addTab(window.update_panel, "Update: the numbers")
-    window.curve_tabs.addTab(window.stability_view, "Stability map")
+    window.curve_tabs.addTab(window.stability_tab, "Stability map")
     plots.addWidget(window.curve_tabs)
     plots.setSizes([600, 260])
     plots.setObjectName("plotsSplitter")
@@ -342,6 +344,7 @@ def connect_widgets(window) -> None:
     c = window.controls
     c.scaling_box.changed.connect(window.set_scaling)
     window.stability = StabilityPanel(window)
+    window.slices_tab.built.connect(window.show_slices_problem)
     window.data_editor = DataEditor(window)
     window.lessons = Lessons(window)
     c.step_requested.connect(window.step)

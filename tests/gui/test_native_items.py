@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
 )
 
+from sgd_viewer.gui.legends import add_cached_legend, legend_stand_in
 from sgd_viewer.gui.native_items import (
     DataPath,
     PixelMarker,
     PlotCanvas,
-    add_cached_legend,
     cache_as_pixmap,
-    legend_stand_in,
 )
 
 PEN_WIDTH_PX = 6

@@ -9,7 +9,7 @@ import pytest
 
 
 def _show_tab(window) -> None:
-    window.curve_tabs.setCurrentWidget(window.stability_view)
+    window.curve_tabs.setCurrentWidget(window.stability_tab)
     assert window.stability_view.isVisible()
 
 

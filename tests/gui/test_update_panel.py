@@ -86,7 +86,7 @@ def test_selecting_another_run_shows_its_update(window, qtbot):
 
 
 def test_slices_follow_the_shown_point(window, qtbot):
-    _show_tab(window, window.slices_view)
+    _show_tab(window, window.slices_tab)
     _run_steps(window, qtbot, 7)
     window.settle_views()
     snap = window.snapshot()
