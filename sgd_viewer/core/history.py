@@ -108,7 +108,9 @@ class History:
     ----------
     capacity
         Most rows held. At the default 2**20 (1,048,576) rows of 52 bytes the
-        arrays never exceed 52 MiB (see README, "Memory").
+        arrays never exceed 52 MiB (see README, "Memory"). The first
+        ``initial`` rows are small arrays; past them the arrays take the whole
+        capacity at once, of which only the rows written use memory.
     track_lr
         Also keep the learning rate of every step (4 bytes more a row): the
         window draws it for scheduled runs; a plain record does without.
@@ -183,7 +185,11 @@ class History:
     def _store(self, batch: StepBatch, rows: np.ndarray) -> None:
         end = self._size + rows.size
         if end > self._arrays["step"].shape[0]:
-            new_len = min(self.capacity, max(end, 2 * self._arrays["step"].shape[0]))
+            # Straight to the full capacity, not doubling: the untouched rows
+            # of a fresh array cost address space, not memory, while each
+            # doubling freed arrays that the C allocator kept (about 6 MB of a
+            # 1e6-step run, the `memory` bench row).
+            new_len = self.capacity
             for name, array in self._arrays.items():
                 grown = np.empty(new_len, dtype=array.dtype)
                 grown[: self._size] = array[: self._size]
@@ -300,7 +306,8 @@ class History:
         return display_indices(len(self), max_points)
 
     def nbytes(self) -> int:
-        """Bytes held by the arrays (their allocated capacity)."""
+        """Bytes the arrays were allocated (their capacity; rows never written
+        take address space, not memory)."""
         return sum(a.nbytes for a in self._arrays.values())
 
 
