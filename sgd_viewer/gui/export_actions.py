@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -23,16 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sgd_viewer.core import animation
-from sgd_viewer.core.animation import AnimationError, AnimationSettings
-from sgd_viewer.gui.animation_export import AnimationExporter
-from sgd_viewer.gui.figure_export import (
-    FORMATS,
-    FigureDialog,
-    FigureError,
-    save_buttons,
-    write_figure,
-)
+if TYPE_CHECKING:  # imported when first used: not needed to open the window
+    from sgd_viewer.core.animation import AnimationJob, AnimationSettings
+    from sgd_viewer.gui.animation_export import AnimationExporter
+    from sgd_viewer.gui.figure_export import FigureDialog
 
 #: Seconds between updates of the export's progress dialog.
 PROGRESS_INTERVAL = 0.1
@@ -71,6 +66,9 @@ class AnimationDialog(QDialog):
         self.setObjectName("exportAnimationDialog")
         self.setWindowTitle("Export animation")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        from sgd_viewer.core import animation
+        from sgd_viewer.gui.figure_export import save_buttons
+
         self.frames_spin = _spin(
             "animationFramesSpin", 2, animation.MAX_FRAMES, animation.DEFAULT_FRAMES
         )
@@ -111,6 +109,8 @@ class AnimationDialog(QDialog):
 
     def _format_changed(self) -> None:
         # Browsers slow GIF frames shorter than 20 ms down: at most 50 fps.
+        from sgd_viewer.core import animation
+
         gif = self.suffix == ".gif"
         self.fps_spin.setMaximum(animation.MAX_GIF_FPS if gif else animation.MAX_FPS)
         self._summarise()
@@ -125,6 +125,8 @@ class AnimationDialog(QDialog):
 
     @property
     def settings(self) -> AnimationSettings:
+        from sgd_viewer.core.animation import AnimationSettings
+
         return AnimationSettings(
             self.frames_spin.value(),
             self.steps_spin.value(),
@@ -163,6 +165,8 @@ class ExportActions:
         or SVG, by ``path``'s suffix. Without a path, the Export figure
         dialog opens (and nothing is written yet: ``False``). Whether the
         file was written; a failure is shown, in one line."""
+        from sgd_viewer.gui.figure_export import FigureDialog, FigureError, write_figure
+
         if path is None:
             dialog = FigureDialog(self, what)
             dialog.accepted.connect(lambda: self._figure_chosen(dialog))
@@ -192,6 +196,8 @@ class ExportActions:
         return True
 
     def _figure_chosen(self, dialog: FigureDialog) -> None:
+        from sgd_viewer.gui.figure_export import FORMATS
+
         suffix = dialog.suffix
         path = self._ask_export_path("Export figure", FORMATS, suffix, dialog.what)
         if path:
@@ -219,6 +225,8 @@ class ExportActions:
         """The exporter: its signals (``progressed``, ``finished``,
         ``failed``, ``cancelled``) say how an export goes."""
         if self._animation_export is None:
+            from sgd_viewer.gui.animation_export import AnimationExporter
+
             self._animation_export = AnimationExporter(self)
             exporter = self._animation_export
             exporter.progressed.connect(self._animation_progressed)
@@ -231,10 +239,10 @@ class ExportActions:
         self,
         path: str | None = None,
         *,
-        frames: int = animation.DEFAULT_FRAMES,
-        steps_per_frame: int = animation.DEFAULT_STEPS_PER_FRAME,
-        fps: int = animation.DEFAULT_FPS,
-        size: tuple[int, int] = animation.DEFAULT_SIZE,
+        frames: int | None = None,
+        steps_per_frame: int | None = None,
+        fps: int | None = None,
+        size: tuple[int, int] | None = None,
         what: str = "plots",
     ) -> bool:
         """Export the runs as a GIF or MP4 (by ``path``'s suffix): ``frames``
@@ -242,17 +250,29 @@ class ExportActions:
         recipes and drawn offscreen while the window goes on. Without a path
         the Export animation dialog opens (``False``). With one, whether the
         export started: :attr:`animation_export` says when it ends; a
-        refusal is shown, in one line."""
+        refusal is shown, in one line. Settings left ``None`` take
+        ``core.animation.AnimationSettings``' defaults."""
         if path is None:
             dialog = AnimationDialog(self)
             dialog.accepted.connect(lambda: self._animation_chosen(dialog))
             dialog.open()
             return False
-        settings = AnimationSettings(frames, steps_per_frame, fps, tuple(size), what)
+        from sgd_viewer.core import animation
+
+        given = {
+            "frames": frames,
+            "steps_per_frame": steps_per_frame,
+            "fps": fps,
+            "size": None if size is None else tuple(size),
+        }
+        settings = animation.AnimationSettings(
+            what=what,
+            **{key: value for key, value in given.items() if value is not None},
+        )
         job = animation.job_from_session(self.session, path, settings)
         try:
             self.animation_export.start(job)
-        except AnimationError as error:
+        except animation.AnimationError as error:
             self.show_error("Cannot export the animation", str(error))
             return False
         self._show_animation_progress(job)
@@ -277,7 +297,7 @@ class ExportActions:
         """Stop the export under way (its file is not written)."""
         self.animation_export.cancel()
 
-    def _show_animation_progress(self, job: animation.AnimationJob) -> None:
+    def _show_animation_progress(self, job: AnimationJob) -> None:
         self._close_animation_progress()
         frames = job.settings.frames
         progress = QProgressDialog(
