@@ -35,9 +35,7 @@ from sgd_viewer.gui.lr_strip import LrStrip
 from sgd_viewer.gui.presentation import Presentation
 from sgd_viewer.gui.readouts import ReadoutPanel
 from sgd_viewer.gui.runs_panel import RunsPanel
-from sgd_viewer.gui.slices_view import SlicesView
 from sgd_viewer.gui.stability_panel import StabilityPanel
-from sgd_viewer.gui.stability_view import StabilityView
 from sgd_viewer.gui.surface_view import SurfaceView
 from sgd_viewer.gui.timeline import Timeline
 from sgd_viewer.gui.update_panel import UpdatePanel
@@ -48,6 +46,18 @@ BANNER_STYLE = (
 )
 
 
+def _slices_view():
+    from sgd_viewer.gui.slices_view import SlicesView  # imported when first shown
+
+    return SlicesView()
+
+
+def _stability_view():
+    from sgd_viewer.gui.stability_view import StabilityView  # as the slices
+
+    return StabilityView()
+
+
 def build_widgets(window: QMainWindow) -> None:
     """Views, panels, banner and timeline, as attributes of ``window``."""
     window.fit_view = FitView()
@@ -55,9 +65,9 @@ def build_widgets(window: QMainWindow) -> None:
     window.loss_view = LossView()
     window.lr_strip = LrStrip(window.loss_view)
     # Hidden when the window opens: built when first shown (``lazy_tab``).
-    window.slices_tab = LazyTab(SlicesView)
+    window.slices_tab = LazyTab(_slices_view)
     window.update_panel = UpdatePanel()
-    window.stability_tab = LazyTab(StabilityView)
+    window.stability_tab = LazyTab(_stability_view)
     #: The plots, in the order ``presenter.draw`` takes them.
     window.plot_views = (
         window.fit_view,
