@@ -15,6 +15,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from sgd_viewer.gui import long_lived
+
 APP_NAME = "sgd_viewer"
 
 
@@ -44,9 +46,10 @@ def create_main_window(**options):
     speed).
     """
     ensure_application()
-    from sgd_viewer.gui.main_window import MainWindow
+    with long_lived.building():
+        from sgd_viewer.gui.main_window import MainWindow
 
-    return MainWindow(**options)
+        return MainWindow(**options)
 
 
 def _wait_for(condition, timeout_ms: int) -> bool:

@@ -22,7 +22,7 @@ from sgd_viewer.core.data import Dataset, generate
 from sgd_viewer.core.history import History, StepBatch
 from sgd_viewer.core.problem import Problem
 from sgd_viewer.core.session import Session
-from sgd_viewer.gui import presenter, settings
+from sgd_viewer.gui import long_lived, presenter, settings
 from sgd_viewer.gui.dialogs import ask_for_csv
 from sgd_viewer.gui.dialogs import show_error as _show_error
 from sgd_viewer.gui.drag_preview import DragPreview
@@ -391,6 +391,7 @@ class MainWindow(DataActions, ViewActions, SessionActions, ExportActions, QMainW
         self._engine.shutdown()
         self._thread = None
         LIVE_WINDOWS.discard(self)
+        long_lived.release()  # what the window leaves behind can be collected
 
     def closeEvent(self, event) -> None:
         if self.remember_on_close:
