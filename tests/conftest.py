@@ -64,6 +64,22 @@ def make_window(qtbot):
 
 
 @pytest.fixture
+def settle(qtbot):
+    """``settle(window, step)``: wait until the window shows ``step`` with its
+    update's numbers, which the engine sends a moment after the step, so that
+    two snapshots taken after it compare equal."""
+
+    def wait(window, step: int) -> None:
+        def settled() -> bool:
+            snap = window.snapshot()
+            return snap["step"] == step and (snap["update"] or {}).get("step") == step
+
+        qtbot.waitUntil(settled)
+
+    return wait
+
+
+@pytest.fixture
 def window(make_window):
     """The default window: the lesson's data, SGD lr 0.01, start (-1, 1)."""
     return make_window()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
 from sgd_viewer.core.optimizers import get_optimizer
@@ -67,6 +67,15 @@ class TrainingConfig:
     seed: int = 0
     schedule: str = "constant"
     schedule_options: Mapping[str, float] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple:
+        # The knobs are read-only mappings, which pickle does not take: a
+        # config crosses to another process (the engine's, a helper's) as its
+        # settings with plain dicts, and is built again there.
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        values["hyperparameters"] = dict(self.hyperparameters)
+        values["schedule_options"] = dict(self.schedule_options)
+        return _config_from, (values,)
 
     def __post_init__(self) -> None:
         spec = get_optimizer(self.optimizer)
@@ -127,6 +136,11 @@ class TrainingConfig:
         if self.batch_size is None or self.batch_size >= n:
             return None
         return int(self.batch_size)
+
+
+def _config_from(values: dict) -> TrainingConfig:
+    """A config from its settings (how a pickled one is built again)."""
+    return TrainingConfig(**values)
 
 
 def needs_reset(old: TrainingConfig, new: TrainingConfig) -> bool:

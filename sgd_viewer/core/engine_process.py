@@ -29,7 +29,6 @@ import os
 import signal
 import threading
 import traceback
-from types import MappingProxyType
 from typing import Any
 
 from sgd_viewer.core.engine import Chunk
@@ -54,24 +53,6 @@ COMMANDS = frozenset(
 _RAISED_AS_THEMSELVES = {"ValueError": ValueError, "KeyError": KeyError}
 
 
-def read_only(mapping: dict) -> MappingProxyType:
-    return MappingProxyType(mapping)
-
-
-def _reduce_read_only_mapping(mapping: MappingProxyType) -> tuple:
-    return read_only, (dict(mapping),)
-
-
-def _teach_pickle() -> None:
-    """Settings keep their knobs in read-only mappings, which pickle does not
-    take: they cross the pipe as the plain dicts inside them. (multiprocessing
-    is imported here, not at the top: the window imports this module before
-    its first paint.)"""
-    from multiprocessing.reduction import ForkingPickler
-
-    ForkingPickler.register(MappingProxyType, _reduce_read_only_mapping)
-
-
 class EngineLost(RuntimeError):
     """The engine's process ended or cannot be reached."""
 
@@ -85,7 +66,6 @@ def serve(connection) -> None:
     # Ctrl+C in a terminal reaches the whole process group: the window
     # decides when to stop, and closing the pipe ends this loop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _teach_pickle()
     engine = None
     while True:
         try:
@@ -122,9 +102,8 @@ class EngineProcess:
     overlaps = True
 
     def __init__(self) -> None:
-        import multiprocessing
+        import multiprocessing  # here, not at the top: the window imports this
 
-        _teach_pickle()
         context = multiprocessing.get_context("spawn")
         self._connection, child_end = context.Pipe()
         self._process = context.Process(

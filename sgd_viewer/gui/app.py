@@ -117,10 +117,20 @@ def gui_main(args: Namespace) -> int:
         window.close()
         return EXIT_BAD_INPUT
     if args.screenshot:
-        _wait_for(lambda: not window.opening, 120_000)
-    if args.screenshot:
+        # A big file is read in the background: the picture waits for it.
+        asked = window.last_error
+        _wait_for(lambda: not _reading(window), 120_000)
+        if window.last_error is not asked:  # refused once read
+            print(f"sgd-viewer: error: {window.last_error}", file=sys.stderr)
+            window.close()
+            return EXIT_BAD_INPUT
         return _screenshot(window, args.screenshot, args.steps or 0)
     return app.exec()
+
+
+def _reading(window) -> bool:
+    """Whether a file opened is still being read or replayed."""
+    return window.opening or window.data_loader.busy or window.session_job.busy
 
 
 def _set_up(window, runs: list, tab: str, display: dict) -> None:

@@ -109,6 +109,12 @@ class DataLoader(QObject):
     # From the worker thread: ticket, the data (or None), the error (or None).
     _delivered = Signal(int, object, object)
 
+    #: The busy dialog's title and object name.
+    TITLE = "Loading data"
+    DIALOG_NAME = "loadingDialog"
+    #: Errors whose message is shown as it is (others name their type too).
+    EXPECTED: tuple[type[Exception], ...] = (DataError,)
+
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._parent = parent
@@ -177,7 +183,7 @@ class DataLoader(QObject):
         error: str | None = None
         try:
             data = load()
-        except DataError as exc:
+        except self.EXPECTED as exc:
             error = str(exc)
         except MemoryError:
             error = "not enough memory for these data"
@@ -207,8 +213,8 @@ class DataLoader(QObject):
         if self._pending is None:
             return
         dialog = QProgressDialog(self._what, "Cancel", 0, 0, self._parent)
-        dialog.setObjectName("loadingDialog")
-        dialog.setWindowTitle("Loading data")
+        dialog.setObjectName(self.DIALOG_NAME)
+        dialog.setWindowTitle(self.TITLE)
         # Not modal: the window stays usable on its old data meanwhile.
         dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.setAutoClose(False)

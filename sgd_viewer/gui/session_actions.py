@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
+from sgd_viewer.core import session_io
+from sgd_viewer.core.helper_process import run_in_helper
 from sgd_viewer.core.session_file import (
     RunEntry,
     SessionFile,
@@ -23,9 +25,9 @@ from sgd_viewer.core.session_file import (
     parse_session,
     read_session,
     session_document,
-    write_session,
 )
 from sgd_viewer.gui import presenter, settings
+from sgd_viewer.gui.session_io import SessionFileJob
 
 SESSION_FILTER = "sgd-viewer sessions (*.json *.sgd.json);;All files (*)"
 SCRIPT_FILTER = "Python scripts (*.py)"
@@ -50,6 +52,15 @@ class SessionActions:
     #: ``(title, save) -> path | None``; ``None`` asks with a file dialog.
     pick_path = None
     _opening: tuple[int, SessionFile] | None = None
+    _session_job: SessionFileJob | None = None
+
+    @property
+    def session_job(self) -> SessionFileJob:
+        """Reads and writes big session files off the window's thread: its
+        ``finished`` says when one ends."""
+        if self._session_job is None:
+            self._session_job = SessionFileJob(self)
+        return self._session_job
 
     # ------------------------------------------------------------- saving
     def session_document(self) -> dict:
@@ -82,24 +93,38 @@ class SessionActions:
 
     def save_session(self, path: str | None = None) -> bool:
         """Save the session (to ``path``, else where it was last saved or
-        opened, else where the user says); whether it was written."""
+        opened, else where the user says); whether it was written. Data of
+        ``session_io.BACKGROUND_POINTS`` points or more are written in a
+        helper process while the window goes on: then whether writing
+        started, and :attr:`session_job` says when it ends."""
         path = path or self.session_path
         if not path:
             return self.save_session_as()
+        title = "Cannot save the session"
         try:
-            write_session(path, self.session_document())
+            document = self.session_document()
         except ValueError as error:  # data too big to embed
-            self.show_error("Cannot save the session", f"{path}: {error}")
+            self.show_error(title, f"{path}: {error}")
             return False
-        except OSError as error:
-            self.show_error(
-                "Cannot save the session",
-                f"{path}: cannot be written ({error.strerror or error})",
+        if self.session.raw_data.n >= session_io.BACKGROUND_POINTS:
+            self.session_job.start(
+                lambda: run_in_helper(session_io.save, path, document),
+                f"Saving {Path(path).name}…",
+                lambda _: self._saved(path),
+                lambda message: self.show_error(title, message),
             )
+            return True
+        try:
+            session_io.save(path, document)
+        except SessionFileError as error:
+            self.show_error(title, str(error))
             return False
+        self._saved(path)
+        return True
+
+    def _saved(self, path: str) -> None:
         self._remember(path)
         self.statusBar().showMessage(f"Saved the session to {path}", 5000)
-        return True
 
     def save_session_as(self) -> bool:
         path = _ask_path(self, "Save session", SESSION_FILTER, save=True)
@@ -113,18 +138,33 @@ class SessionActions:
     def open_session(self, path: str | None = None) -> bool:
         """Open a session file: the window then shows what it showed when
         saved (the runs replay; ``session_opened`` says when they have).
-        A bad file is refused with its reason, and nothing changes."""
+        A bad file is refused with its reason, and nothing changes. A file of
+        ``session_io.BACKGROUND_FILE_BYTES`` or more is read in a helper
+        process while the window goes on (:attr:`session_job`); then the
+        answer is whether reading started."""
         path = path or _ask_path(self, "Open session", SESSION_FILTER, save=False)
         if not path:
             return False
+        title = "Cannot open this session"
+        if session_io.reads_in_background(path):
+            self.session_job.start(
+                lambda: run_in_helper(read_session, path),
+                f"Reading {Path(path).name}…",
+                lambda saved: self._opened(saved, path),
+                lambda message: self.show_error(title, message),
+            )
+            return True
         try:
             saved = read_session(path)
         except SessionFileError as error:
-            self.show_error("Cannot open this session", str(error))
+            self.show_error(title, str(error))
             return False
+        self._opened(saved, path)
+        return True
+
+    def _opened(self, saved: SessionFile, path: str) -> None:
         self._open_saved(saved)
         self._remember(path)
-        return True
 
     def _open_saved(self, saved: SessionFile) -> None:
         """Replace the session by ``saved``; the engine replays its runs."""

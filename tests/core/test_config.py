@@ -196,3 +196,17 @@ def test_with_changes_validates() -> None:
 def test_with_changes_same_optimizer_other_case_keeps_knobs() -> None:
     config = TrainingConfig("adam", hyperparameters={"beta1": 0.5})
     assert config.with_changes(optimizer="ADAM").hyperparameters["beta1"] == 0.5
+
+
+def test_a_pickled_config_is_equal_and_its_knobs_stay_read_only() -> None:
+    import pickle
+
+    config = TrainingConfig(
+        optimizer="adam", lr=0.1, batch_size=8, schedule="cosine", seed=3
+    ).with_changes(hyperparameters={"beta1": 0.8})
+    copy = pickle.loads(pickle.dumps(config))
+    assert copy == config
+    assert dict(copy.hyperparameters) == dict(config.hyperparameters)
+    assert dict(copy.schedule_options) == dict(config.schedule_options)
+    with pytest.raises(TypeError):
+        copy.hyperparameters["beta1"] = 0.5  # type: ignore[index]

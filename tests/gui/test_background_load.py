@@ -111,9 +111,9 @@ def test_the_window_keeps_working_on_the_old_data_meanwhile(
     qtbot.waitUntil(lambda: window.snapshot()["step"] == 1)
 
 
-def test_cancel_keeps_the_old_data(window, qtbot, big_file, gate):
+def test_cancel_keeps_the_old_data(window, qtbot, big_file, gate, settle):
     window.step(3)
-    qtbot.waitUntil(lambda: window.snapshot()["step"] == 3)
+    settle(window, 3)
     before = window.snapshot()
     old = window.session.data
     assert window.open_csv(str(big_file)) is True
@@ -139,12 +139,12 @@ def test_cancel_keeps_the_old_data(window, qtbot, big_file, gate):
     qtbot.waitUntil(lambda: window.snapshot()["step"] == 4)
 
 
-def test_a_bad_big_file_shows_the_error_and_keeps_the_old_data(window, qtbot, tmp_path):
+def test_a_bad_big_file_shows_the_error_and_keeps_the_old_data(
+    window, qtbot, tmp_path, settle
+):
     bad = write_big(tmp_path / "bad-big.csv", bad_line=BAD_LINE)
     window.step(7)
-    # The update's numbers for the shown step come from the engine a moment
-    # after the step: wait for them too, so that nothing changes below.
-    qtbot.waitUntil(lambda: (window.snapshot()["update"] or {}).get("step") == 7)
+    settle(window, 7)
     before = window.snapshot()
     old = window.session.data
     with qtbot.waitSignal(window.data_loader.finished, timeout=60_000) as done:

@@ -215,9 +215,9 @@ def test_regenerate_and_bundled_datasets(window, qtbot):
     qtbot.waitUntil(lambda: window.snapshot()["step"] == 3)
 
 
-def test_bad_csv_shows_a_dialog_and_keeps_data_and_run(window, qtbot, tmp_path):
+def test_bad_csv_shows_a_dialog_and_keeps_data_and_run(window, qtbot, tmp_path, settle):
     window.step(7)
-    qtbot.waitUntil(lambda: window.snapshot()["step"] == 7)
+    settle(window, 7)
     before = window.snapshot()
     bad = tmp_path / "broken.csv"
     bad.write_text("x,y\n1,2\n3,abc\n")

@@ -90,12 +90,12 @@ def _history_copy(window) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("case", _cases())
 def test_window_shows_the_error_and_keeps_its_run(
-    case, make_window, qtbot, tmp_path, monkeypatch
+    case, make_window, qtbot, tmp_path, monkeypatch, settle
 ):
     path, fragments = _resolve(case, tmp_path, monkeypatch)
     window = make_window()
     window.step(7)
-    qtbot.waitUntil(lambda: window.snapshot()["step"] == 7)
+    settle(window, 7)
     before = window.snapshot()
     history = _history_copy(window)
     data, problem = window.session.data, window.problem
@@ -150,11 +150,11 @@ def test_fit_refuses_a_real_file_over_the_row_limit(real_over_limit_file, capsys
 
 @pytest.mark.soak
 def test_window_refuses_a_real_file_over_the_row_limit(
-    real_over_limit_file, make_window, qtbot
+    real_over_limit_file, make_window, qtbot, settle
 ):
     window = make_window()
     window.step(3)
-    qtbot.waitUntil(lambda: window.snapshot()["step"] == 3)
+    settle(window, 3)
     before = window.snapshot()
     assert window.open_csv(str(real_over_limit_file)) is False
     dialog = window.findChild(QMessageBox, "errorDialog")
