@@ -121,12 +121,15 @@ def _assert_reset_recovers(window, qtbot):
 
 
 @pytest.mark.parametrize("name", SCALING)
-def test_above_the_limit_the_window_reports_divergence(name, make_window, qtbot):
+def test_above_the_limit_the_window_reports_divergence(
+    name, make_window, qtbot, settle
+):
     lr = FACTOR.get(name, DEFAULT_FACTOR) * LR_MAX
     window = make_window(config=TrainingConfig(optimizer=name, lr=lr))
     _run_until_stopped(window, qtbot)
     _assert_diverged_cleanly(window, lr)
     # Run and Step are refused while diverged; nothing moves.
+    settle(window, window.snapshot()["step"])
     before = window.snapshot()
     window.run()
     window.step(5)
